@@ -1,0 +1,1 @@
+"""ci-rescue: ci_rescue_extractors."""

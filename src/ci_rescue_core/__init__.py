@@ -1,0 +1,1 @@
+"""ci-rescue core: models, hooks, orchestrator, store, policy and log analysis."""

@@ -1,0 +1,49 @@
+"""Remedies the policy picks and what became of them."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import attrs
+
+from ci_rescue_core.models.enums import OutcomeStatus
+
+
+@attrs.frozen(kw_only=True)
+class Remedy:
+    """One thing ci-rescue could do about an incident.
+
+    :ivar kind: ``retry``, ``retry_cells``, ``quarantine``, ``pin``, ``revert``, ``issue``,
+        or a plugin's own kind.
+    :ivar reason: one sentence saying why this remedy fits.
+    :ivar job_ids: the jobs (matrix cells) it concerns, for retries.
+    :ivar params: kind-specific parameters (JSON-safe values only).
+    :ivar reversible: the change undoes itself or is trivially undone (retry, label, TTL).
+    :ivar needs_review: it edits code and must go through a reviewed change request.
+    :ivar writes: it calls a provider write endpoint when applied.
+    :ivar source: the plugin that proposed it.
+    """
+
+    kind: str = attrs.field(validator=attrs.validators.min_len(1))
+    reason: str
+    job_ids: tuple[str, ...] = ()
+    params: dict[str, Any] = attrs.field(factory=dict, hash=False)
+    reversible: bool = True
+    needs_review: bool = False
+    writes: bool = True
+    source: str = ""
+
+
+@attrs.frozen(kw_only=True)
+class Outcome:
+    """What happened when a remedy was applied (or why it was not).
+
+    :ivar link: URL of what was created (rerun, issue, pull request), when any.
+    :ivar error: the error message when ``status`` is ``failed``.
+    """
+
+    remedy: Remedy
+    status: OutcomeStatus
+    link: str | None = None
+    error: str | None = None
+    detail: str = ""
