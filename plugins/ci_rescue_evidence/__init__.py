@@ -1,1 +1,1 @@
-"""ci-rescue: ci_rescue_evidence."""
+"""Built-in flake evidence: same-sha history, and what the failure category says."""

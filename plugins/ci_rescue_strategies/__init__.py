@@ -1,1 +1,1 @@
-"""ci-rescue: ci_rescue_strategies."""
+"""Built-in remedy strategies: retry failed matrix cells, open a tracking issue."""

@@ -84,7 +84,7 @@ class Provider(Protocol):
         """Fetch the latest attempt of a run."""
 
     def list_jobs(self, run: RunRef) -> list[JobRef]:
-        """List every job of the run's latest attempt (one entry per job name)."""
+        """List every job of the attempt *run* names (``run.attempt``), one per job name."""
 
     def open_log(self, job: JobRef) -> AbstractContextManager[Iterator[bytes]]:
         """Open a job's log as a stream of byte chunks (never the whole log in memory)."""
@@ -97,8 +97,8 @@ class Provider(Protocol):
     def rerun_failed_jobs(self, run: RunRef) -> str:
         """Re-run every failed job of *run* (never the whole matrix); return a URL to follow."""
 
-    def rerun_jobs(self, run: RunRef, jobs: Sequence[JobRef]) -> str:
-        """Re-run only *jobs* (matrix cells) of *run*; return a URL to follow."""
+    def rerun_jobs(self, run: RunRef, job_ids: Sequence[str]) -> str:
+        """Re-run only the jobs (matrix cells) *job_ids* of *run*; return a URL to follow."""
 
     def open_issue(
         self,

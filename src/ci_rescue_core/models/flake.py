@@ -29,12 +29,14 @@ class Evidence:
 
 @attrs.frozen(kw_only=True)
 class FlakeVerdict:
-    """The flakiness judgement of one subject (a test id or a job name).
+    """The flakiness judgement of one failure of one subject (a test id or a job name).
 
     :ivar score: estimated probability that the failure is flaky, in [0, 1].
+    :ivar fingerprint: hash of the failure judged (a subject may fail in several ways).
     """
 
     subject: str
+    fingerprint: str = ""
     verdict: Verdict
     score: float = attrs.field(validator=_unit)
     evidence: tuple[Evidence, ...] = ()

@@ -1,1 +1,0 @@
-"""ci-rescue: ci_rescue_notifiers."""

@@ -1,0 +1,1 @@
+"""The ``ci-rescue`` command line."""

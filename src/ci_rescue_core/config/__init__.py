@@ -1,0 +1,11 @@
+"""Configuration: ``rescue.yaml`` for the deployment, ``rules/`` for policy."""
+
+from ci_rescue_core.config.deployment import (
+    ProviderConfig,
+    RescueConfig,
+    StoreConfig,
+    load_config,
+)
+from ci_rescue_core.config.rules import load_policy
+
+__all__ = ["ProviderConfig", "RescueConfig", "StoreConfig", "load_config", "load_policy"]

@@ -1,0 +1,463 @@
+"""The orchestrator: one CI event through the whole pipeline.
+
+Sentinel (incident create / update) → LogWhisperer (logs → fingerprints) → FlakeHunter (history
+→ verdicts) → policy (proposals → decisions) → FixProposer (apply) → Notifier.  Every step is
+recorded on the incident's timeline and persisted before the next one starts, so a process
+killed half-way leaves a consistent incident and a replayed event never writes twice.
+"""
+
+from __future__ import annotations
+
+import enum
+import json
+from collections.abc import Callable, Mapping, Sequence
+from datetime import datetime
+from typing import Any
+
+import attrs
+
+from ci_rescue_core import incidents
+from ci_rescue_core.errors import NotFoundError, PayloadError, ProviderError, RescueError
+from ci_rescue_core.flake.verdict import judge
+from ci_rescue_core.guard import WriteGuard
+from ci_rescue_core.hooks import Hooks
+from ci_rescue_core.logs import analyze_log
+from ci_rescue_core.logs.fingerprint import fingerprint_hash
+from ci_rescue_core.models import (
+    Category,
+    CIEvent,
+    Diagnosis,
+    ErrorLine,
+    Fingerprint,
+    FlakeVerdict,
+    Incident,
+    IncidentStatus,
+    JobRef,
+    Mode,
+    Outcome,
+    OutcomeStatus,
+    RunRef,
+)
+from ci_rescue_core.policy.engine import Action, Decision, decide
+from ci_rescue_core.policy.rules import Policy
+from ci_rescue_core.provider import Provider
+from ci_rescue_core.store import SQLiteStore, utc_now
+
+
+class HandleStatus(str, enum.Enum):
+    """How an event ended."""
+
+    HANDLED = "handled"
+    """A failure went through the pipeline; ``incident`` is set."""
+    RESOLVED = "resolved"
+    """A success closed the incidents in ``resolved``."""
+    RECORDED = "recorded"
+    """Recorded in history; nothing to rescue."""
+    IGNORED = "ignored"
+    """Not an event ci-rescue acts on (``reason`` says why)."""
+    DUPLICATE = "duplicate"
+    """A replayed delivery; nothing was done again."""
+
+
+@attrs.frozen(kw_only=True)
+class HandleResult:
+    """What handling one event did."""
+
+    status: HandleStatus
+    reason: str = ""
+    incident: Incident | None = None
+    resolved: tuple[Incident, ...] = ()
+    decisions: tuple[Decision, ...] = ()
+
+
+PolicyLoader = Callable[[str], Policy]
+
+
+class Rescuer:
+    """Runs the rescue pipeline for events of one provider.
+
+    :param provider: the adapter to read from and (mode permitting) write to.
+    :param hooks: the typed hook facade (plugins: extractors, evidence, strategies, notifiers).
+    :param store: history and incidents.
+    :param policy_for: the effective policy of a repository (``owner/name``).
+    :param mode: ``observe`` writes nothing to the provider; ``propose`` never retries.
+    :param known_secrets: values redacted from every log.
+    """
+
+    def __init__(
+        self,
+        *,
+        provider: Provider,
+        hooks: Hooks,
+        store: SQLiteStore,
+        policy_for: PolicyLoader,
+        mode: Mode = Mode.ACT,
+        known_secrets: Sequence[str] = (),
+        clock: Callable[[], datetime] = utc_now,
+        new_id: Callable[[], str] = incidents.new_incident_id,
+    ) -> None:
+        self.provider = provider
+        self.hooks = hooks
+        self.store = store
+        self.policy_for = policy_for
+        self.mode = mode
+        self.known_secrets = tuple(known_secrets)
+        self._clock = clock
+        self._new_id = new_id
+        self._writer: Provider = provider if mode is not Mode.OBSERVE else WriteGuard(provider)
+
+    # -- entry points ----------------------------------------------------------------------
+
+    def handle_webhook(
+        self, event_type: str, headers: Mapping[str, str], body: bytes
+    ) -> HandleResult:
+        """Verify, parse and handle one webhook delivery (raw body bytes)."""
+        self.provider.verify_webhook(headers, body)
+        payload = parse_json_body(body)
+        lowered = {key.lower(): value for key, value in headers.items()}
+        delivery = lowered.get("x-github-delivery") or lowered.get("idempotency-key")
+        return self.handle_payload(event_type, payload, delivery_id=delivery)
+
+    def handle_payload(
+        self, event_type: str, payload: Mapping[str, Any], *, delivery_id: str | None = None
+    ) -> HandleResult:
+        """Parse and handle one (already verified) payload."""
+        event = self.provider.parse_event(event_type, payload, delivery_id=delivery_id)
+        if event is None:
+            return HandleResult(
+                status=HandleStatus.IGNORED,
+                reason=f"{self.provider.name} {event_type!r} events are not acted on",
+            )
+        return self.handle_event(event)
+
+    def handle_event(self, event: CIEvent) -> HandleResult:
+        """Handle one normalised event; replayed deliveries are recognised and skipped."""
+        delivery = event.delivery_id
+        if delivery is not None and not self.store.claim_delivery(self.provider.name, delivery):
+            return HandleResult(
+                status=HandleStatus.DUPLICATE, reason=f"delivery {delivery} was already handled"
+            )
+        try:
+            return self._handle(event)
+        except BaseException:
+            if delivery is not None:
+                self.store.release_delivery(self.provider.name, delivery)
+            raise
+
+    # -- the pipeline ----------------------------------------------------------------------
+
+    def _handle(self, event: CIEvent) -> HandleResult:
+        if not event.is_completed:
+            return HandleResult(
+                status=HandleStatus.IGNORED,
+                reason=f"{event.kind} {event.action or event.run.status}: not finished yet",
+            )
+        run = self.provider.get_run(event.run.repo, event.run.run_id)
+        if run.attempt > event.run.attempt:
+            return HandleResult(
+                status=HandleStatus.IGNORED,
+                reason=f"attempt {event.run.attempt} of run {run.run_id} was superseded by "
+                f"attempt {run.attempt}",
+            )
+        self._backfill_sha(run)
+        jobs = self.provider.list_jobs(run)
+        if event.job is not None:
+            failed = [job for job in jobs if job.failed and job.name == event.job.name]
+        else:
+            failed = [job for job in jobs if job.failed]
+        if not run.failed and not failed:
+            self.store.record_run(run, jobs)
+            return self._resolve(run)
+        if not failed:
+            self.store.record_run(run, jobs)
+            return HandleResult(
+                status=HandleStatus.RECORDED,
+                reason=f"run {run.run_id} concluded {run.conclusion} but no job failed",
+            )
+        return self._rescue(run, jobs, failed)
+
+    def _rescue(self, run: RunRef, jobs: list[JobRef], failed: list[JobRef]) -> HandleResult:
+        policy = self.policy_for(run.repo)
+        diagnoses = tuple(self._diagnose(job) for job in failed)
+        self.store.record_run(
+            run,
+            jobs,
+            fingerprints={d.job.name: d.fingerprint.hash for d in diagnoses},
+            tests=[
+                (d.job.name, failure.test_id, "fail", d.fingerprint.hash)
+                for d in diagnoses
+                for failure in d.failures
+            ],
+        )
+        incident = self._sentinel(run, diagnoses, policy)
+        incident, verdicts = self._hunt_flakes(incident, diagnoses, policy)
+        incident, decisions = self._choose(incident, run, diagnoses, verdicts, policy)
+        incident, outcomes = self._apply(incident, run, decisions, policy)
+        self._notify(incident, incidents.headline(incident, run, outcomes))
+        return HandleResult(
+            status=HandleStatus.HANDLED,
+            incident=incident,
+            decisions=tuple(decisions),
+            reason=incidents.headline(incident, run, outcomes),
+        )
+
+    def _sentinel(
+        self, run: RunRef, diagnoses: Sequence[Diagnosis], policy: Policy
+    ) -> Incident:
+        now = self._clock()
+        key = incidents.incident_key(diagnoses)
+        existing = self.store.find_open_incident(run.repo, key)
+        names = ", ".join(d.job.name for d in diagnoses)
+        if existing is None:
+            incident = incidents.open_incident(
+                incident_id=self._new_id(),
+                run=run,
+                key=key,
+                now=now,
+                severity=incidents.severity_of(diagnoses, (), policy),
+            )
+            message = f"opened for run {run.run_id} attempt {run.attempt}: {names} failed"
+        else:
+            incident = existing
+            message = f"run {run.run_id} attempt {run.attempt} failed the same way: {names}"
+        incident = incidents.join_run(incident, run, diagnoses)
+        incident = incidents.note(
+            incident,
+            "sentinel",
+            message,
+            now,
+            run=run.key,
+            jobs=[d.job.name for d in diagnoses],
+            fingerprints=[d.fingerprint.hash for d in diagnoses],
+        )
+        return self._save(incident, "sentinel")
+
+    def _diagnose(self, job: JobRef) -> Diagnosis:
+        try:
+            with self.provider.open_log(job) as chunks:
+                analysis = analyze_log(chunks, hooks=self.hooks, known_secrets=self.known_secrets)
+        except (NotFoundError, ProviderError) as exc:
+            return unreadable_log_diagnosis(job, exc)
+        return Diagnosis(job=job, fingerprint=analysis.fingerprint, failures=analysis.failures)
+
+    def _hunt_flakes(
+        self, incident: Incident, diagnoses: Sequence[Diagnosis], policy: Policy
+    ) -> tuple[Incident, tuple[FlakeVerdict, ...]]:
+        verdicts = []
+        for diagnosis in diagnoses:
+            evidence = self.hooks.flake_evidence(
+                job=diagnosis.job, diagnosis=diagnosis, history=self.store
+            )
+            verdict = judge(
+                diagnosis.job.name,
+                evidence,
+                fingerprint=diagnosis.fingerprint.hash,
+                flaky_threshold=policy.flaky_threshold,
+                broken_threshold=policy.broken_threshold,
+            )
+            verdicts.append(verdict)
+            reasons = "; ".join(item.detail for item in verdict.evidence) or "no evidence"
+            incident = incidents.note(
+                incident,
+                "flake",
+                f"{diagnosis.job.name}: {verdict.verdict.value} (score {verdict.score:.2f}) — "
+                f"{reasons}",
+                self._clock(),
+                job=diagnosis.job.name,
+                verdict=verdict.verdict.value,
+                score=verdict.score,
+            )
+        verdict_tuple = tuple(verdicts)
+        incident = attrs.evolve(
+            incident,
+            verdicts=verdict_tuple,
+            severity=incidents.severity_of(diagnoses, verdict_tuple, policy),
+        )
+        return self._save(incident, "flake"), verdict_tuple
+
+    def _choose(
+        self,
+        incident: Incident,
+        run: RunRef,
+        diagnoses: tuple[Diagnosis, ...],
+        verdicts: tuple[FlakeVerdict, ...],
+        policy: Policy,
+    ) -> tuple[Incident, list[Decision]]:
+        proposals = self.hooks.propose_remedies(
+            incident=incident,
+            run=run,
+            diagnoses=diagnoses,
+            verdicts=verdicts,
+            policy=policy,
+            capabilities=self.provider.capabilities,
+        )
+        decisions = decide(
+            proposals,
+            run=run,
+            diagnoses=diagnoses,
+            policy=policy,
+            mode=self.mode,
+            capabilities=self.provider.capabilities,
+        )
+        now = self._clock()
+        for decision in decisions:
+            incident = incidents.note(
+                incident,
+                "policy",
+                f"{decision.remedy.kind}: {decision.action.value} — {decision.reason}",
+                now,
+                kind=decision.remedy.kind,
+                action=decision.action.value,
+                jobs=list(decision.remedy.job_ids),
+            )
+        if not decisions:
+            incident = incidents.note(incident, "policy", "no strategy proposed a remedy", now)
+        return self._save(incident, "policy"), decisions
+
+    def _apply(
+        self, incident: Incident, run: RunRef, decisions: Sequence[Decision], policy: Policy
+    ) -> tuple[Incident, list[Outcome]]:
+        outcomes: list[Outcome] = []
+        for decision in decisions:
+            if decision.action is Action.REJECT:
+                continue
+            remedy = decision.remedy
+            if decision.action is Action.PLAN:
+                outcome = Outcome(remedy=remedy, status=OutcomeStatus.PLANNED, detail=decision.reason)
+            else:
+                outcome = self._apply_one(incident, run, decision, policy)
+            outcomes.append(outcome)
+            incident = attrs.evolve(
+                incident,
+                remedies=(*incident.remedies, remedy),
+                outcomes=(*incident.outcomes, outcome),
+                tracking_issue=incident.tracking_issue
+                if not (remedy.kind == "issue" and outcome.status is OutcomeStatus.APPLIED)
+                else outcome.link,
+            )
+            incident = incidents.note(
+                incident,
+                "apply",
+                f"{remedy.kind}: {outcome.status.value}"
+                + (f" — {outcome.link}" if outcome.link else "")
+                + (f" — {outcome.error}" if outcome.error else "")
+                + (f" — {outcome.detail}" if outcome.detail and not outcome.error else ""),
+                self._clock(),
+                kind=remedy.kind,
+                status=outcome.status.value,
+                link=outcome.link,
+            )
+            incident = self._save(incident, "apply")
+        incident = attrs.evolve(incident, status=incidents.status_after(incident, outcomes))
+        return self._save(incident, "apply"), outcomes
+
+    def _apply_one(
+        self, incident: Incident, run: RunRef, decision: Decision, policy: Policy
+    ) -> Outcome:
+        remedy = decision.remedy
+        target = ",".join(sorted(remedy.job_ids)) or remedy.kind
+        if not self.store.claim_remedy(run.key, remedy.kind, target, incident.id):
+            return Outcome(
+                remedy=remedy,
+                status=OutcomeStatus.SKIPPED,
+                detail=f"already applied to {run.key}",
+            )
+        try:
+            outcome = self.hooks.apply_remedy(
+                remedy=remedy, incident=incident, run=run, provider=self._writer, policy=policy
+            )
+        except RescueError as exc:
+            outcome = Outcome(remedy=remedy, status=OutcomeStatus.FAILED, error=str(exc))
+        except BaseException:
+            self.store.finish_remedy(run.key, remedy.kind, target, status="failed", error="aborted")
+            raise
+        self.store.finish_remedy(
+            run.key,
+            remedy.kind,
+            target,
+            status=outcome.status.value,
+            link=outcome.link,
+            error=outcome.error,
+        )
+        return outcome
+
+    def _resolve(self, run: RunRef) -> HandleResult:
+        now = self._clock()
+        resolved = []
+        for incident in self.store.open_incidents(
+            run.repo, workflow=run.workflow, branch=run.head_branch
+        ):
+            closed = attrs.evolve(incident, status=IncidentStatus.RESOLVED, resolved_at=now)
+            closed = incidents.note(
+                closed,
+                "resolve",
+                f"run {run.run_id} attempt {run.attempt} passed: {run.workflow} is green on "
+                f"{run.head_branch}",
+                now,
+                run=run.key,
+            )
+            resolved.append(self._save(closed, "resolve"))
+            self._notify(closed, f"{run.repo}@{run.head_sha[:7]} {run.workflow} is green again")
+        if not resolved:
+            return HandleResult(
+                status=HandleStatus.RECORDED, reason=f"run {run.run_id} passed; recorded"
+            )
+        return HandleResult(
+            status=HandleStatus.RESOLVED,
+            resolved=tuple(resolved),
+            reason=f"run {run.run_id} passed; {len(resolved)} incident(s) resolved",
+        )
+
+    # -- helpers ---------------------------------------------------------------------------
+
+    def _backfill_sha(self, run: RunRef) -> None:
+        """Record the provider's other runs (and earlier attempts) of this sha, once."""
+        if not run.head_sha or self.store.has_sha(run.repo, run.head_sha):
+            return
+        for other in self.provider.list_runs(run.repo, sha=run.head_sha):
+            attempts = range(1, other.attempt + (0 if other.run_id == run.run_id else 1))
+            for attempt in attempts:
+                earlier = attrs.evolve(other, attempt=attempt)
+                self.store.record_run(earlier, self.provider.list_jobs(earlier))
+
+    def _save(self, incident: Incident, step: str) -> Incident:
+        self.store.save_incident(incident)
+        for plugin, error in self.hooks.incident_updated(incident=incident, step=step):
+            incident = incidents.note(
+                incident, step, f"observer {plugin} failed: {error}", self._clock()
+            )
+            self.store.save_incident(incident)
+        return incident
+
+    def _notify(self, incident: Incident, headline: str) -> None:
+        for plugin, error in self.hooks.notify(incident=incident, headline=headline):
+            incident = incidents.note(
+                incident, "notify", f"notifier {plugin} failed: {error}", self._clock()
+            )
+            self.store.save_incident(incident)
+
+
+def unreadable_log_diagnosis(job: JobRef, error: Exception) -> Diagnosis:
+    """A diagnosis for a job whose log could not be fetched (expired, deleted, forbidden)."""
+    message = f"log unavailable: {error}"
+    fingerprint = Fingerprint(
+        category=Category.OTHER,
+        message=message,
+        error_lines=(ErrorLine(1, message),),
+        hash=fingerprint_hash(Category.OTHER, (), "log unavailable"),
+    )
+    return Diagnosis(job=job, fingerprint=fingerprint)
+
+
+def parse_json_body(body: bytes) -> Mapping[str, Any]:
+    """Decode a webhook body as a JSON object.
+
+    :raises PayloadError: when it is not UTF-8 JSON or not an object.
+    """
+    try:
+        payload = json.loads(body)
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise PayloadError(f"webhook body is not valid JSON: {exc}") from exc
+    if not isinstance(payload, dict):
+        raise PayloadError(f"webhook body is a JSON {type(payload).__name__}, not an object")
+    return payload

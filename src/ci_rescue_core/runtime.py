@@ -1,0 +1,93 @@
+"""Wiring one deployment together from its ``rescue.yaml``: plugins, store, providers, policy."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+import pluggy
+
+from ci_rescue_core.config import RescueConfig, load_policy
+from ci_rescue_core.hooks import Hooks
+from ci_rescue_core.orchestrator import Rescuer
+from ci_rescue_core.plugins import make_plugin_manager
+from ci_rescue_core.policy.rules import Policy
+from ci_rescue_core.provider import Provider
+from ci_rescue_core.registry import ProviderRegistry
+from ci_rescue_core.rescue_log import RescueLogWriter
+from ci_rescue_core.store import SQLiteStore
+
+
+class Runtime:
+    """Everything a deployment needs, built once from its configuration.
+
+    :param config: the loaded ``rescue.yaml``.
+    :param environ: where tokens and secrets are read from (default ``os.environ``).
+    :param plugins: extra plugin objects an embedding application registers.
+    :param entry_points: load plugins from the ``ci_rescue`` entry-point group.
+    """
+
+    def __init__(
+        self,
+        config: RescueConfig,
+        *,
+        environ: Mapping[str, str] | None = None,
+        plugins: Iterable[object] = (),
+        entry_points: bool = True,
+    ) -> None:
+        self.config = config
+        self.environ = environ
+        extra: list[object] = list(plugins)
+        if config.output.rescue_log:
+            extra.append(RescueLogWriter(config.resolve(config.output.rescue_log)))
+        self.pm: pluggy.PluginManager = make_plugin_manager(
+            entry_points=entry_points, blocked=config.plugins.disable, extra=extra
+        )
+        self.hooks = Hooks(self.pm)
+        self.registry = ProviderRegistry(self.hooks)
+        self.store = SQLiteStore(config.store_path)
+        self._providers: dict[str, Provider] = {}
+        self._policies: dict[str, Policy] = {}
+
+    def provider(self, name: str) -> Provider:
+        """The provider *name*, built on first use from its settings."""
+        if name not in self._providers:
+            self._providers[name] = self.registry.build(
+                self.config.provider_settings(name, self.environ)
+            )
+        return self._providers[name]
+
+    def policy_for(self, repo: str) -> Policy:
+        """The effective policy of *repo* (cached)."""
+        if repo not in self._policies:
+            overrides = self.config.rules.overrides_dir
+            self._policies[repo] = load_policy(
+                repo, overrides_dir=self.config.resolve(overrides) if overrides else None
+            )
+        return self._policies[repo]
+
+    def rescuer(self, provider_name: str) -> Rescuer:
+        """A :class:`Rescuer` for events of *provider_name*."""
+        self.registry.factory(provider_name)  # unknown names fail before anything is built
+        return Rescuer(
+            provider=self.provider(provider_name),
+            hooks=self.hooks,
+            store=self.store,
+            policy_for=self.policy_for,
+            mode=self.config.mode,
+            known_secrets=self.config.known_secrets(self.environ),
+        )
+
+    def close(self) -> None:
+        """Close the store and every provider that can be closed."""
+        for provider in self._providers.values():
+            close: Any = getattr(provider, "close", None)
+            if callable(close):
+                close()
+        self.store.close()
+
+    def __enter__(self) -> Runtime:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()

@@ -1,0 +1,65 @@
+"""The SQLite schema, versioned with ``PRAGMA user_version``."""
+
+from __future__ import annotations
+
+SCHEMA_VERSION = 1
+
+#: Statements that take an empty database to SCHEMA_VERSION, in order.  A later version appends
+#: a new list to MIGRATIONS; existing entries never change.
+MIGRATIONS: tuple[tuple[str, ...], ...] = (
+    (
+        """
+        CREATE TABLE runs (
+            provider TEXT NOT NULL, repo TEXT NOT NULL, run_id TEXT NOT NULL,
+            attempt INTEGER NOT NULL, workflow TEXT NOT NULL, head_sha TEXT NOT NULL,
+            head_branch TEXT, event TEXT NOT NULL, conclusion TEXT, url TEXT NOT NULL,
+            recorded_at TEXT NOT NULL,
+            PRIMARY KEY (provider, repo, run_id, attempt)
+        )
+        """,
+        """
+        CREATE TABLE job_outcomes (
+            provider TEXT NOT NULL, repo TEXT NOT NULL, run_id TEXT NOT NULL,
+            attempt INTEGER NOT NULL, job_id TEXT NOT NULL, job_name TEXT NOT NULL,
+            head_sha TEXT NOT NULL, head_branch TEXT, conclusion TEXT, fingerprint TEXT,
+            recorded_at TEXT NOT NULL,
+            PRIMARY KEY (provider, repo, run_id, attempt, job_name)
+        )
+        """,
+        "CREATE INDEX job_outcomes_by_sha ON job_outcomes (repo, head_sha)",
+        "CREATE INDEX job_outcomes_by_name ON job_outcomes (repo, job_name, recorded_at)",
+        """
+        CREATE TABLE test_outcomes (
+            provider TEXT NOT NULL, repo TEXT NOT NULL, run_id TEXT NOT NULL,
+            attempt INTEGER NOT NULL, job_name TEXT NOT NULL, test_id TEXT NOT NULL,
+            head_sha TEXT NOT NULL, head_branch TEXT, outcome TEXT NOT NULL,
+            fingerprint TEXT, recorded_at TEXT NOT NULL,
+            PRIMARY KEY (provider, repo, run_id, attempt, job_name, test_id)
+        )
+        """,
+        "CREATE INDEX test_outcomes_by_test ON test_outcomes (repo, test_id, recorded_at)",
+        """
+        CREATE TABLE incidents (
+            id TEXT PRIMARY KEY, provider TEXT NOT NULL, repo TEXT NOT NULL,
+            incident_key TEXT NOT NULL, status TEXT NOT NULL, severity TEXT NOT NULL,
+            workflow TEXT NOT NULL, branch TEXT, opened_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL, resolved_at TEXT, body TEXT NOT NULL
+        )
+        """,
+        "CREATE INDEX incidents_by_key ON incidents (repo, incident_key, status)",
+        """
+        CREATE TABLE remedy_applications (
+            run_key TEXT NOT NULL, kind TEXT NOT NULL, target TEXT NOT NULL,
+            incident_id TEXT NOT NULL, status TEXT NOT NULL, link TEXT, error TEXT,
+            claimed_at TEXT NOT NULL, finished_at TEXT,
+            PRIMARY KEY (run_key, kind, target)
+        )
+        """,
+        """
+        CREATE TABLE deliveries (
+            provider TEXT NOT NULL, delivery_id TEXT NOT NULL, received_at TEXT NOT NULL,
+            PRIMARY KEY (provider, delivery_id)
+        )
+        """,
+    ),
+)
