@@ -1,0 +1,106 @@
+"""Shared pieces of the simulated API: URL building, blob URL signing and rate limiting."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from urllib.parse import parse_qsl, urlencode
+
+from .models import NotFoundError, RepoRecord
+from .payloads import Urls
+from .router import ApiRequest
+from .state import SimState
+
+__all__ = ["ApiContext", "BlobSigner", "RateLimiter"]
+
+
+class BlobSigner:
+    """Signs short-lived, unauthenticated blob URLs (like GitHub's log download links)."""
+
+    def __init__(self, ttl: float, clock: Callable[[], float] = time.time) -> None:
+        self.ttl = ttl
+        self._clock = clock
+        self._secret = secrets.token_bytes(32)
+
+    def _mac(self, path: str, expires: str) -> str:
+        return hmac.new(self._secret, f"{path}\n{expires}".encode(), hashlib.sha256).hexdigest()
+
+    def sign(self, path: str) -> str:
+        """``path`` plus ``?expires=…&sig=…``."""
+        expires = str(int(self._clock() + self.ttl))
+        return f"{path}?{urlencode({'expires': expires, 'sig': self._mac(path, expires)})}"
+
+    def verify(self, path: str, raw_query: str) -> bool:
+        """Whether the signature of ``path`` is valid and not expired."""
+        query = dict(parse_qsl(raw_query))
+        expires, sig = query.get("expires", ""), query.get("sig", "")
+        if not expires.isdigit() or int(expires) < self._clock():
+            return False
+        return hmac.compare_digest(sig, self._mac(path, expires))
+
+
+class RateLimiter:
+    """The primary ``core`` rate limit: ``limit`` requests per rolling hour window."""
+
+    def __init__(self, limit: int, clock: Callable[[], float] = time.time) -> None:
+        self.limit = limit
+        self._clock = clock
+        self._lock = threading.Lock()
+        self.used = 0
+        self.reset = int(clock()) + 3600
+
+    def _roll(self) -> None:
+        if self._clock() >= self.reset:
+            self.used = 0
+            self.reset = int(self._clock()) + 3600
+
+    def consume(self) -> bool:
+        """Count one request; False when the limit is already exhausted."""
+        with self._lock:
+            self._roll()
+            if self.used >= self.limit:
+                return False
+            self.used += 1
+            return True
+
+    def headers(self) -> dict[str, str]:
+        """The ``X-RateLimit-*`` headers as of now."""
+        with self._lock:
+            self._roll()
+            return {
+                "X-RateLimit-Limit": str(self.limit),
+                "X-RateLimit-Remaining": str(max(self.limit - self.used, 0)),
+                "X-RateLimit-Used": str(self.used),
+                "X-RateLimit-Reset": str(self.reset),
+                "X-RateLimit-Resource": "core",
+            }
+
+
+@dataclass
+class ApiContext:
+    """What every endpoint handler needs."""
+
+    state: SimState
+    base_url: Callable[[], str]
+    signer: BlobSigner
+    cancel_log: list[int] = field(default_factory=list)
+
+    def urls(self) -> Urls:
+        """URL builder on the running server's base URL."""
+        return Urls(self.base_url())
+
+    def repo(self, request: ApiRequest) -> RepoRecord:
+        """The repository named by the ``owner``/``repo`` path parameters (or 404)."""
+        return self.state.repo(f"{request.params['owner']}/{request.params['repo']}")
+
+    def int_param(self, request: ApiRequest, name: str) -> int:
+        """A numeric path parameter; 404 when it is not a number (as GitHub answers)."""
+        value = request.params.get(name, "")
+        if not value.isdigit():
+            raise NotFoundError()
+        return int(value)
