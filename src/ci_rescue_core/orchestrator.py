@@ -304,7 +304,8 @@ class Rescuer:
             incident = incidents.note(
                 incident,
                 "policy",
-                f"{decision.remedy.kind}: {decision.action.value} — {decision.reason}",
+                f"{decision.remedy.kind} ({decision.remedy.reason}): {decision.action.value} — "
+                f"{decision.reason}",
                 now,
                 kind=decision.remedy.kind,
                 action=decision.action.value,
@@ -387,6 +388,8 @@ class Rescuer:
         for incident in self.store.open_incidents(
             run.repo, workflow=run.workflow, branch=run.head_branch
         ):
+            if not greens(run, incident):
+                continue
             closed = attrs.evolve(incident, status=IncidentStatus.RESOLVED, resolved_at=now)
             closed = incidents.note(
                 closed,
@@ -435,6 +438,20 @@ class Rescuer:
                 incident, "notify", f"notifier {plugin} failed: {error}", self._clock()
             )
             self.store.save_incident(incident)
+
+
+def greens(run: RunRef, incident: Incident) -> bool:
+    """True when passing *run* shows *incident* fixed: a re-run of one of its runs passed, or a
+    run of the same workflow and branch started after its latest failure passed."""
+    if any(failed.run_id == run.run_id for failed in incident.runs):
+        return True
+    latest = incident.latest_run
+    return (
+        latest is not None
+        and latest.created_at is not None
+        and run.created_at is not None
+        and run.created_at > latest.created_at
+    )
 
 
 def unreadable_log_diagnosis(job: JobRef, error: Exception) -> Diagnosis:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from importlib import metadata
 
 import pluggy
 
@@ -39,7 +40,10 @@ def make_plugin_manager(
             raise PluginError("is essential and cannot be blocked", plugin=name)
         pm.set_blocked(name)
     if entry_points:
-        pm.load_setuptools_entrypoints(ENTRY_POINT_GROUP)
+        try:
+            pm.load_setuptools_entrypoints(ENTRY_POINT_GROUP)
+        except Exception as exc:
+            raise _load_failure(exc) from exc
     for plugin in extra:
         pm.register(plugin)
     try:
@@ -47,6 +51,20 @@ def make_plugin_manager(
     except pluggy.PluginValidationError as exc:
         raise PluginError(str(exc), plugin=pm.get_name(exc.plugin)) from exc
     return pm
+
+
+def _load_failure(error: Exception) -> PluginError:
+    """Name the entry point that failed to load (pluggy's error does not say which)."""
+    for entry_point in metadata.entry_points(group=ENTRY_POINT_GROUP):
+        try:
+            entry_point.load()
+        except Exception as exc:
+            return PluginError(
+                f"entry point {entry_point.value!r} cannot be loaded: {exc}; reinstall or "
+                f"block it with plugins: {{disable: [{entry_point.name}]}} in rescue.yaml",
+                plugin=entry_point.name,
+            )
+    return PluginError(f"loading entry-point plugins failed: {error}")
 
 
 def describe_plugins(pm: pluggy.PluginManager) -> list[dict[str, str | list[str]]]:

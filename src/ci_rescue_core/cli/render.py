@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from rich.console import Console, Group
 from rich.panel import Panel
 from rich.table import Table
@@ -9,6 +11,7 @@ from rich.text import Text
 
 from ci_rescue_core.models import Incident, OutcomeStatus
 from ci_rescue_core.orchestrator import HandleResult, HandleStatus
+from ci_rescue_core.policy.engine import Action, Decision
 
 _STATUS_STYLE = {
     OutcomeStatus.APPLIED: "green",
@@ -22,14 +25,16 @@ _STATUS_STYLE = {
 def render_result(out: Console, result: HandleResult) -> None:
     """Print what handling an event did."""
     if result.status is HandleStatus.HANDLED and result.incident is not None:
-        out.print(incident_panel(result.incident, result.reason))
+        out.print(incident_panel(result.incident, result.reason, result.decisions))
         return
     out.print(Text(f"{result.status.value}: {result.reason}"))
     for incident in result.resolved:
         out.print(Text(f"  resolved {incident.id} ({incident.repo} {incident.workflow})"))
 
 
-def incident_panel(incident: Incident, headline: str) -> Panel:
+def incident_panel(
+    incident: Incident, headline: str, decisions: Sequence[Decision] = ()
+) -> Panel:
     """The one-screen status of an incident."""
     facts = Table.grid(padding=(0, 2))
     facts.add_row("incident", f"{incident.id}  [{incident.status.value}, {incident.severity.value}]")
@@ -51,6 +56,16 @@ def incident_panel(incident: Incident, headline: str) -> Panel:
             fp.error_lines[0].text[:70] if fp and fp.error_lines else "",
         )
 
+    why = Table.grid(padding=(0, 1))
+    for verdict in incident.verdicts:
+        for item in verdict.evidence[:2]:
+            why.add_row("evidence", Text(item.detail))
+    for decision in decisions:
+        if decision.action is Action.REJECT:
+            why.add_row("not done", Text(f"{decision.remedy.kind}: {decision.reason}"))
+        elif decision.action is Action.APPLY:
+            why.add_row("why", Text(f"{decision.remedy.kind}: {decision.remedy.reason}"))
+
     remedies = Table("remedy", "status", "detail", box=None, pad_edge=False)
     for outcome in incident.outcomes[-6:]:
         remedies.add_row(
@@ -59,7 +74,7 @@ def incident_panel(incident: Incident, headline: str) -> Panel:
             outcome.link or outcome.error or outcome.detail or outcome.remedy.reason,
         )
     return Panel(
-        Group(facts, Text(""), jobs, Text(""), remedies),
+        Group(facts, Text(""), jobs, Text(""), why, Text(""), remedies),
         title=Text(headline, style="bold"),
         title_align="left",
     )

@@ -16,7 +16,7 @@ from ci_rescue_core.config.deployment import (
     StoreConfig,
 )
 from ci_rescue_core.models import Mode, OutcomeStatus, RemedyKind
-from ci_rescue_core.orchestrator import HandleResult
+from ci_rescue_core.orchestrator import HandleResult, HandleStatus
 from ci_rescue_core.runtime import Runtime
 from ci_rescue_providers.demo.scenario import REPO, seed
 from ci_rescue_providers.simulators.github import GitHubSimulator
@@ -31,6 +31,7 @@ class DemoReport:
 
     flaky: HandleResult
     broken: HandleResult
+    resolved: HandleResult
     write_calls: tuple[str, ...]
     problems: tuple[str, ...]
 
@@ -62,13 +63,25 @@ def run_demo(out: Console, *, workdir: Path | None = None) -> DemoReport:
                     )
                     render_result(out, result)
                     results.append(result)
+                out.rule(f"workflow_run {runs.flaky} attempt 2 completed: success (the re-run)")
+                green = rescuer.handle_payload(
+                    "workflow_run",
+                    sim.workflow_run_event(runs.flaky),
+                    delivery_id=f"demo-delivery-{runs.flaky}-2",
+                )
+                render_result(out, green)
             writes = tuple(f"{r.method} {r.path}" for r in sim.write_requests())
             out.rule("what the simulator received (write calls)")
             for call in writes:
                 out.print(f"  {call}", markup=False)
-            out.print(f"store: {config.store_path}   rescue.log: {config.resolve('rescue.log')}")
+            if workdir is not None:
+                out.print(f"store: {config.store_path}   rescue.log: {config.resolve('rescue.log')}")
             problems = _check(results[0], results[1], sim, runs.flaky, runs.broken)
-    return DemoReport(flaky=results[0], broken=results[1], write_calls=writes, problems=problems)
+            if green.status is not HandleStatus.RESOLVED:
+                problems += (f"the green re-run did not resolve the incident: {green.reason}",)
+    return DemoReport(
+        flaky=results[0], broken=results[1], resolved=green, write_calls=writes, problems=problems
+    )
 
 
 def _config(base_url: str, workdir: Path) -> RescueConfig:

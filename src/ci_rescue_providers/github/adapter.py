@@ -185,7 +185,7 @@ class GitHubProvider:
 
     def _repo(self, full_name: str) -> Repository:
         if full_name not in self._repos:
-            self._repos[full_name] = self._gh.get_repo(full_name, lazy=True)
+            self._repos[full_name] = self._gh.get_repo(full_name)
         return self._repos[full_name]
 
     def _workflow_run(self, run: RunRef) -> WorkflowRun:

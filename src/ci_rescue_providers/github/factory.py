@@ -72,6 +72,7 @@ def build_client(settings: ProviderSettings) -> github.Github:
         seconds_between_requests=float(options.get("seconds_between_requests", 0.25)),
         seconds_between_writes=float(options.get("seconds_between_writes", 1.0)),
         api_version=API_VERSION,
+        lazy=True,
     )
 
 

@@ -139,9 +139,12 @@ class GitHubSimulator:
         display_title: str | None = None,
         path: str | None = None,
         created_at: datetime | None = None,
+        run_id: int | None = None,
     ) -> int:
         """Create a workflow run that completes at once; returns its id.
 
+        ``run_id`` picks the id (to replay a real delivery that names one); by default ids
+        are allocated in order.
         Its conclusion is ``failure`` when a job failed. ``head_sha`` defaults to a stable fake
         sha, ``head_branch`` to the default branch, ``jobs`` to one successful ``build`` job.
         ``pull_requests`` are PR numbers (rendered like GitHub's entries) or ready dicts.
@@ -158,6 +161,7 @@ class GitHubSimulator:
             display_title=display_title,
             path=path,
             created_at=created_at,
+            run_id=run_id,
         )
         return run.id
 

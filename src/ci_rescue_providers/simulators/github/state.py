@@ -156,11 +156,14 @@ class SimState:
         display_title: str | None,
         path: str | None,
         created_at: datetime | None,
+        run_id: int | None = None,
     ) -> RunRecord:
-        """Create a workflow run and execute its first attempt."""
+        """Create a workflow run and execute its first attempt (id *run_id* if given)."""
         specs = tuple(jobs) if jobs else (SimJob("build"),)
         validate_jobs(specs)
         with self.lock:
+            if run_id is not None and run_id in self.runs:
+                raise ValueError(f"run id {run_id} is already taken")
             repo = self.repo(full_name)
             wf = self._workflow(repo, workflow, path)
             run_number = wf.next_run_number
@@ -172,7 +175,7 @@ class SimState:
             if not _SHA.match(head_sha):
                 raise ValueError(f"head_sha must be 40 lower-case hex digits, got {head_sha!r}")
             run = RunRecord(
-                id=next(self._run_ids),
+                id=run_id if run_id is not None else next(self._run_ids),
                 repo=repo,
                 workflow=wf,
                 run_number=run_number,
