@@ -68,7 +68,9 @@ fingerprints = st.builds(
     message=text,
     hash=st.from_regex(r"[0-9a-f]{64}", fullmatch=True),
 )
-test_failures = st.builds(TestFailure, test_id=text, message=text, frames=st.lists(text, max_size=3).map(tuple))
+test_failures = st.builds(
+    TestFailure, test_id=text, message=text, frames=st.lists(text, max_size=3).map(tuple)
+)
 evidence = st.builds(
     Evidence,
     kind=text,

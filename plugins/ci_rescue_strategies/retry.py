@@ -44,7 +44,7 @@ def rescue_propose_remedies(
     """Propose re-running the failed cells that are flaky or hit a transient failure."""
     reasons = []
     job_ids = []
-    for diagnosis, verdict in zip(diagnoses, verdicts):
+    for diagnosis, verdict in zip(diagnoses, verdicts, strict=True):
         reason = _worth_retrying(diagnosis, verdict, policy)
         if reason is not None:
             reasons.append(reason)

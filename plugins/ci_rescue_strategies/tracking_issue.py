@@ -38,7 +38,7 @@ def _why(
     policy: Policy,
 ) -> list[str]:
     reasons = []
-    for diagnosis, verdict in zip(diagnoses, verdicts):
+    for diagnosis, verdict in zip(diagnoses, verdicts, strict=True):
         category = diagnosis.fingerprint.category
         if category in policy.never_retry:
             reasons.append(f"{diagnosis.job.name}: {category.value} is never retried")
@@ -111,9 +111,7 @@ def issue_body(incident: Incident, run: RunRef, remedy: Remedy) -> str:
         if fingerprint.exit_code is not None:
             lines.append(f"Exit code: {fingerprint.exit_code}")
         lines.append("```")
-        lines.extend(
-            f"{err.line}: {err.text}" for err in fingerprint.error_lines[:MAX_ERROR_LINES]
-        )
+        lines.extend(f"{err.line}: {err.text}" for err in fingerprint.error_lines[:MAX_ERROR_LINES])
         lines.append("```")
     for verdict in incident.verdicts:
         lines.append(f"- **{verdict.subject}**: {verdict.verdict.value}, score {verdict.score:.2f}")
@@ -139,5 +137,8 @@ def rescue_apply_remedy(
     )
     detail = "opened tracking issue" if issue.created else "commented on the tracking issue"
     return Outcome(
-        remedy=remedy, status=OutcomeStatus.APPLIED, link=issue.url, detail=f"{detail} #{issue.number}"
+        remedy=remedy,
+        status=OutcomeStatus.APPLIED,
+        link=issue.url,
+        detail=f"{detail} #{issue.number}",
     )

@@ -168,4 +168,3 @@ class RateLimitedError(ProviderError):
 
 class ProviderUnavailableError(ProviderError):
     """5xx or a connection failure that outlasted the retries."""
-

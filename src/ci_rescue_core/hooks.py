@@ -45,7 +45,8 @@ class Hooks:
         """
         compiled: list[re.Pattern[str]] = []
         for impl in self._hook.rescue_secret_patterns.get_hookimpls():
-            for pattern in impl.function() or ():
+            patterns: list[str] = impl.function() or []  # type: ignore[assignment]
+            for pattern in patterns:
                 try:
                     compiled.append(re.compile(pattern))
                 except re.error as exc:

@@ -76,9 +76,7 @@ def rescue_extract_failures(excerpt: LogExcerpt) -> Extraction | None:
 
 
 @hookspec
-def rescue_flake_evidence(
-    job: JobRef, diagnosis: Diagnosis, history: History
-) -> list[Evidence]:
+def rescue_flake_evidence(job: JobRef, diagnosis: Diagnosis, history: History) -> list[Evidence]:
     """Contribute evidence that a failed job is flaky, or that it is really broken.
 
     Called once per failed job, after its log has been analysed and after the run history of

@@ -58,9 +58,7 @@ def open_incident(
     )
 
 
-def note(
-    incident: Incident, step: str, message: str, now: datetime, **data: Any
-) -> Incident:
+def note(incident: Incident, step: str, message: str, now: datetime, **data: Any) -> Incident:
     """*incident* with one more timeline entry."""
     entry = TimelineEntry(at=now, step=step, message=message, data=data)
     return attrs.evolve(incident, timeline=(*incident.timeline, entry), updated_at=now)
@@ -102,7 +100,9 @@ def status_after(incident: Incident, outcomes: Iterable[Outcome]) -> IncidentSta
         return IncidentStatus.MITIGATING
     if incident.tracking_issue is not None:
         return IncidentStatus.ESCALATED
-    return incident.status if incident.status is not IncidentStatus.RESOLVED else IncidentStatus.OPEN
+    return (
+        incident.status if incident.status is not IncidentStatus.RESOLVED else IncidentStatus.OPEN
+    )
 
 
 def headline(incident: Incident, run: RunRef, outcomes: Sequence[Outcome]) -> str:

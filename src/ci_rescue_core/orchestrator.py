@@ -201,9 +201,7 @@ class Rescuer:
             reason=incidents.headline(incident, run, outcomes),
         )
 
-    def _sentinel(
-        self, run: RunRef, diagnoses: Sequence[Diagnosis], policy: Policy
-    ) -> Incident:
+    def _sentinel(self, run: RunRef, diagnoses: Sequence[Diagnosis], policy: Policy) -> Incident:
         now = self._clock()
         key = incidents.incident_key(diagnoses)
         existing = self.store.find_open_incident(run.repo, key)
@@ -324,7 +322,9 @@ class Rescuer:
                 continue
             remedy = decision.remedy
             if decision.action is Action.PLAN:
-                outcome = Outcome(remedy=remedy, status=OutcomeStatus.PLANNED, detail=decision.reason)
+                outcome = Outcome(
+                    remedy=remedy, status=OutcomeStatus.PLANNED, detail=decision.reason
+                )
             else:
                 outcome = self._apply_one(incident, run, decision, policy)
             outcomes.append(outcome)

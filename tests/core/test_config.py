@@ -36,7 +36,9 @@ def test_full_config_loads_and_resolves_paths(tmp_path: Path) -> None:
     config = load_config(path)
     assert config.mode is Mode.OBSERVE
     assert config.store_path == tmp_path / "data" / "rescue.db"
-    settings = config.provider_settings("github", {"MY_TOKEN": "t0ken", "CI_RESCUE_WEBHOOK_SECRET": "s"})
+    settings = config.provider_settings(
+        "github", {"MY_TOKEN": "t0ken", "CI_RESCUE_WEBHOOK_SECRET": "s"}
+    )
     assert settings.base_url == "http://127.0.0.1:8080"
     assert settings.token == "t0ken"
     assert settings.token_env == "MY_TOKEN"
@@ -64,7 +66,12 @@ def test_empty_file_means_defaults(tmp_path: Path) -> None:
         ("mode: act\nstore:\n  paht: x.db\n", 3, "store.paht", "unknown key 'paht'"),
         ("mode: sometimes\n", 1, "mode", "observe, propose, act"),
         ("providers:\n  github:\n    timeout: -1\n", 3, "providers.github.timeout", "must be > 0"),
-        ("providers:\n  github:\n    max_retries: many\n", 3, "providers.github.max_retries", "integer"),
+        (
+            "providers:\n  github:\n    max_retries: many\n",
+            3,
+            "providers.github.max_retries",
+            "integer",
+        ),
         ("# c\n\nsurprise: 1\n", 3, "surprise", "known keys here"),
         ("providers:\n  github: [1, 2]\n", 2, "providers.github", "invalid value"),
     ],
@@ -121,7 +128,9 @@ def test_repo_override_merges_key_by_key(tmp_path: Path) -> None:
 
 
 def test_override_errors_name_the_override_file(tmp_path: Path) -> None:
-    path = write(tmp_path, "retry_max: 1\nnever_retry: [missing_secret, tea_break]\n", "acme/app.yaml")
+    path = write(
+        tmp_path, "retry_max: 1\nnever_retry: [missing_secret, tea_break]\n", "acme/app.yaml"
+    )
     with pytest.raises(ConfigError) as caught:
         load_policy("acme/app", overrides_dir=tmp_path)
     assert caught.value.path == str(path)

@@ -103,7 +103,9 @@ def test_failure_vocabulary_matches_the_cli_contract() -> None:
      ("cancelled", False), (None, False), ("brand_new_value", False)],
 )  # fmt: skip
 def test_run_failure_accepts_every_provider_spelling(conclusion: str | None, failed: bool) -> None:
-    run = RunRef(provider="github", repo="a/b", run_id="1", conclusion=conclusion, status="completed")
+    run = RunRef(
+        provider="github", repo="a/b", run_id="1", conclusion=conclusion, status="completed"
+    )
     assert run.failed is failed
     event = CIEvent(kind="workflow_run", action="completed", run=run)
     assert event.is_failure is failed

@@ -13,10 +13,19 @@ ALL = frozenset(Capability)
 
 
 def run_ref(attempt: int = 1, status: str = "completed") -> RunRef:
-    return RunRef(provider="github", repo="a/b", run_id="7", attempt=attempt, status=status, conclusion="failure")
+    return RunRef(
+        provider="github",
+        repo="a/b",
+        run_id="7",
+        attempt=attempt,
+        status=status,
+        conclusion="failure",
+    )
 
 
-def diagnosis(job_id: str, category: Category = Category.TEST_FAILURE, run: RunRef | None = None) -> Diagnosis:
+def diagnosis(
+    job_id: str, category: Category = Category.TEST_FAILURE, run: RunRef | None = None
+) -> Diagnosis:
     job = JobRef(run=run or run_ref(), job_id=job_id, name=f"job {job_id}", conclusion="failure")
     return Diagnosis(job=job, fingerprint=Fingerprint(category=category, hash=f"h{job_id}"))
 
@@ -92,7 +101,10 @@ def test_capabilities_are_respected() -> None:
 def test_observe_plans_everything_and_propose_plans_retries() -> None:
     assert {a for _, a, _ in one([retry("1"), ISSUE], mode=Mode.OBSERVE)} == {Action.PLAN}
     decisions = one([retry("1"), ISSUE], mode=Mode.PROPOSE)
-    assert [(k, a) for k, a, _ in decisions] == [("retry_cells", Action.PLAN), ("issue", Action.APPLY)]
+    assert [(k, a) for k, a, _ in decisions] == [
+        ("retry_cells", Action.PLAN),
+        ("issue", Action.APPLY),
+    ]
 
 
 def test_duplicate_proposals_count_once() -> None:

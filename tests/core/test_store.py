@@ -15,8 +15,8 @@ import attrs
 import pytest
 
 from ci_rescue_core.errors import StoreError
-from ci_rescue_core.models import IncidentStatus, JobRef, RunRef, Severity
 from ci_rescue_core.incidents import open_incident
+from ci_rescue_core.models import IncidentStatus, JobRef, RunRef, Severity
 from ci_rescue_core.store import SQLiteStore
 from ci_rescue_core.store.schema import SCHEMA_VERSION
 
@@ -36,7 +36,9 @@ def store(tmp_path: Path) -> SQLiteStore:
         yield opened
 
 
-def run_ref(run_id: str = "1", attempt: int = 1, sha: str = "a" * 40, conclusion: str = "failure") -> RunRef:
+def run_ref(
+    run_id: str = "1", attempt: int = 1, sha: str = "a" * 40, conclusion: str = "failure"
+) -> RunRef:
     return RunRef(
         provider="github", repo="acme/app", run_id=run_id, attempt=attempt, workflow="CI",
         head_sha=sha, head_branch="main", conclusion=conclusion, status="completed",
@@ -44,7 +46,12 @@ def run_ref(run_id: str = "1", attempt: int = 1, sha: str = "a" * 40, conclusion
 
 
 def job(run: RunRef, name: str, conclusion: str, job_id: str = "") -> JobRef:
-    return JobRef(run=run, job_id=job_id or f"{run.run_id}{run.attempt}{name}", name=name, conclusion=conclusion)
+    return JobRef(
+        run=run,
+        job_id=job_id or f"{run.run_id}{run.attempt}{name}",
+        name=name,
+        conclusion=conclusion,
+    )
 
 
 def test_schema_is_created_versioned_and_in_wal(tmp_path: Path) -> None:
@@ -54,7 +61,14 @@ def test_schema_is_created_versioned_and_in_wal(tmp_path: Path) -> None:
     db = sqlite3.connect(path)
     assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     tables = {row[0] for row in db.execute("SELECT name FROM sqlite_master WHERE type='table'")}
-    assert {"runs", "job_outcomes", "test_outcomes", "incidents", "remedy_applications", "deliveries"} <= tables
+    assert {
+        "runs",
+        "job_outcomes",
+        "test_outcomes",
+        "incidents",
+        "remedy_applications",
+        "deliveries",
+    } <= tables
     db.close()
     with SQLiteStore(path) as reopened:  # opening again migrates nothing and loses nothing
         assert reopened.schema_version == SCHEMA_VERSION
@@ -117,7 +131,9 @@ def test_a_failed_write_leaves_nothing_half_written(store: SQLiteStore) -> None:
 
 def test_incidents_are_found_by_repo_and_key_while_open(store: SQLiteStore) -> None:
     now = datetime(2026, 3, 1, tzinfo=timezone.utc)
-    incident = open_incident(incident_id="inc-1", run=run_ref(), key="k1", now=now, severity=Severity.FLAKY)
+    incident = open_incident(
+        incident_id="inc-1", run=run_ref(), key="k1", now=now, severity=Severity.FLAKY
+    )
     store.save_incident(incident)
     assert store.find_open_incident("acme/app", "k1") == incident
     assert store.find_open_incident("acme/app", "k2") is None
@@ -138,7 +154,10 @@ def test_remedy_claims_are_at_most_once_unless_they_failed(store: SQLiteStore) -
     assert not store.claim_remedy("run:1", "retry_cells", "j1", "inc-1")
     assert store.claim_remedy("run:2", "retry_cells", "j1", "inc-1")  # another attempt is fresh
     rows = store.remedy_applications("inc-1")
-    assert [(r["run_key"], r["status"]) for r in rows] == [("run:1", "applied"), ("run:2", "pending")]
+    assert [(r["run_key"], r["status"]) for r in rows] == [
+        ("run:1", "applied"),
+        ("run:2", "pending"),
+    ]
 
 
 def test_deliveries_are_claimed_once_and_can_be_released(store: SQLiteStore) -> None:
@@ -161,8 +180,12 @@ WRITER = textwrap.dedent(
     while True:
         i += 1
         run = RunRef(provider="github", repo="acme/app", run_id=str(i), head_sha="a" * 40)
-        store.record_run(run, [JobRef(run=run, job_id=str(n), name=f"job {n}", conclusion="failure") for n in range(20)])
-        inc = open_incident(incident_id=f"inc-{i}", run=run, key=str(i), now=datetime.now(timezone.utc), severity=Severity.FLAKY)
+        jobs = [JobRef(run=run, job_id=str(n), name=f"job {n}") for n in range(20)]
+        store.record_run(run, jobs)
+        now = datetime.now(timezone.utc)
+        inc = open_incident(
+            incident_id=f"inc-{i}", run=run, key=str(i), now=now, severity=Severity.FLAKY
+        )
         for n in range(30):
             inc = note(inc, "sentinel", "x" * 200, datetime.now(timezone.utc))
         store.save_incident(inc)

@@ -31,7 +31,10 @@ def test_same_sha_pass_makes_a_failure_flaky() -> None:
 
 def test_conflicting_evidence_can_be_unknown() -> None:
     verdict = judge(
-        "t", [ev(Verdict.FLAKY, 0.5), ev(Verdict.BROKEN, 0.05)], flaky_threshold=0.6, broken_threshold=0.3
+        "t",
+        [ev(Verdict.FLAKY, 0.5), ev(Verdict.BROKEN, 0.05)],
+        flaky_threshold=0.6,
+        broken_threshold=0.3,
     )
     assert verdict.verdict is Verdict.UNKNOWN
 
@@ -50,6 +53,9 @@ def test_more_flaky_evidence_never_lowers_the_score(base: list[float], extra: fl
 
 def test_evidence_is_listed_strongest_first() -> None:
     verdict = judge(
-        "t", [ev(Verdict.FLAKY, 0.2), ev(Verdict.BROKEN, 0.9)], flaky_threshold=0.6, broken_threshold=0.3
+        "t",
+        [ev(Verdict.FLAKY, 0.2), ev(Verdict.BROKEN, 0.9)],
+        flaky_threshold=0.6,
+        broken_threshold=0.3,
     )
     assert [e.strength for e in verdict.evidence] == [0.9, 0.2]

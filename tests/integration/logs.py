@@ -36,9 +36,10 @@ NETWORK = format_actions_log(
         "  repository: acme/app",
         "##[endgroup]",
         "Syncing repository: acme/app",
-        "[command]/usr/bin/git -c protocol.version=2 fetch --no-tags --prune --no-recurse-submodules "
-        "--depth=1 origin +refs/heads/main:refs/remotes/origin/main",
-        "fatal: unable to access 'https://github.com/acme/app/': Could not resolve host: github.com",
+        "[command]/usr/bin/git -c protocol.version=2 fetch --no-tags --prune "
+        "--no-recurse-submodules --depth=1 origin +refs/heads/main:refs/remotes/origin/main",
+        "fatal: unable to access 'https://github.com/acme/app/': "
+        "Could not resolve host: github.com",
         "The process '/usr/bin/git' failed with exit code 128",
         "##[error]The process '/usr/bin/git' failed with exit code 128",
     ]

@@ -12,16 +12,17 @@ from ci_rescue_core.errors import (
     NotFoundError,
     ProviderUnavailableError,
 )
+from ci_rescue_core.hookspecs import hookimpl
 from ci_rescue_core.models import (
     Category,
+    Diagnosis,
     IncidentStatus,
     Mode,
     OutcomeStatus,
+    Remedy,
     Severity,
     Verdict,
 )
-from ci_rescue_core.hookspecs import hookimpl
-from ci_rescue_core.models import Diagnosis, Remedy
 from ci_rescue_core.orchestrator import HandleStatus, Rescuer
 from ci_rescue_core.policy.engine import Action
 from ci_rescue_core.runtime import Runtime
@@ -210,13 +211,18 @@ class RetryEverything:
     @hookimpl
     def rescue_propose_remedies(self, diagnoses: tuple[Diagnosis, ...]) -> list[Remedy]:
         every_job = tuple(d.job.job_id for d in diagnoses)
-        return [Remedy(kind="retry", reason="yolo"), Remedy(kind="retry_cells", reason="yolo", job_ids=every_job)]
+        return [
+            Remedy(kind="retry", reason="yolo"),
+            Remedy(kind="retry_cells", reason="yolo", job_ids=every_job),
+        ]
 
 
 def test_core_refuses_unsafe_proposals_from_any_plugin(
     sim: GitHubSimulator, make_runtime: RuntimeFactory
 ) -> None:
-    run_id = sim.add_run(REPO, head_sha=SHA, jobs=[SimJob("deploy", ["failure"], log=logs.MISSING_SECRET)])
+    run_id = sim.add_run(
+        REPO, head_sha=SHA, jobs=[SimJob("deploy", ["failure"], log=logs.MISSING_SECRET)]
+    )
     rescuer = make_runtime(plugins=(RetryEverything(),)).rescuer("github")
     result = handle(rescuer, sim, run_id)
     rejected = {d.remedy.kind: d.reason for d in result.decisions if d.action is Action.REJECT}
@@ -246,7 +252,10 @@ def test_matrix_cells_are_judged_one_by_one(sim: GitHubSimulator, rescuer: Rescu
     sim.add_run(
         REPO,
         head_sha=SHA,
-        jobs=[SimJob("test (3.11)", ["success"], log=logs.PASSING), SimJob("test (3.12)", ["failure"], log=BROKEN)],
+        jobs=[
+            SimJob("test (3.11)", ["success"], log=logs.PASSING),
+            SimJob("test (3.12)", ["failure"], log=BROKEN),
+        ],
     )
     run_id = sim.add_run(
         REPO,
@@ -367,7 +376,13 @@ def test_a_failing_write_is_recorded_and_can_be_retried(
     sim: GitHubSimulator, rescuer: Rescuer
 ) -> None:
     run_id = add_broken(sim)
-    sim.inject_fault("POST", r"/issues$", status=403, body=b'{"message": "Resource not accessible by integration"}', times=1)
+    sim.inject_fault(
+        "POST",
+        r"/issues$",
+        status=403,
+        body=b'{"message": "Resource not accessible by integration"}',
+        times=1,
+    )
     incident = handle(rescuer, sim, run_id, delivery="first").incident
     assert incident is not None
     [outcome] = incident.outcomes

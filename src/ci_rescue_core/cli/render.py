@@ -32,12 +32,12 @@ def render_result(out: Console, result: HandleResult) -> None:
         out.print(Text(f"  resolved {incident.id} ({incident.repo} {incident.workflow})"))
 
 
-def incident_panel(
-    incident: Incident, headline: str, decisions: Sequence[Decision] = ()
-) -> Panel:
+def incident_panel(incident: Incident, headline: str, decisions: Sequence[Decision] = ()) -> Panel:
     """The one-screen status of an incident."""
     facts = Table.grid(padding=(0, 2))
-    facts.add_row("incident", f"{incident.id}  [{incident.status.value}, {incident.severity.value}]")
+    facts.add_row(
+        "incident", f"{incident.id}  [{incident.status.value}, {incident.severity.value}]"
+    )
     run = incident.latest_run
     if run is not None:
         facts.add_row("run", f"{run.repo} #{run.run_id} attempt {run.attempt} — {run.url}")

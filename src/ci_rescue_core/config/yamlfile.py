@@ -69,8 +69,10 @@ def structure_yaml(data: Any, model: type[T], *, path: Path, root: str = "") -> 
     except ClassValidationError as exc:
         key_path, reason = next(_problems(exc, ()))
         expected = _expected_type(model, key_path)
-        if reason.startswith("invalid value: ") and expected and not _VALIDATOR_MESSAGE.match(
-            reason.removeprefix("invalid value: ")
+        if (
+            reason.startswith("invalid value: ")
+            and expected
+            and not _VALIDATOR_MESSAGE.match(reason.removeprefix("invalid value: "))
         ):
             reason = f"invalid value {_value_at(plain, key_path)!r} (expected {expected})"
         dotted = ".".join(str(part) for part in ((root,) if root else ()) + key_path)
@@ -88,7 +90,9 @@ def _plain(node: Any) -> Any:
     return node
 
 
-def _problems(exc: BaseException, at: tuple[PathPart, ...]) -> Iterator[tuple[tuple[PathPart, ...], str]]:
+def _problems(
+    exc: BaseException, at: tuple[PathPart, ...]
+) -> Iterator[tuple[tuple[PathPart, ...], str]]:
     if isinstance(exc, ForbiddenExtraKeysError):
         known = ", ".join(sorted(a.name for a in exc.cl.__attrs_attrs__))  # type: ignore[attr-defined]
         for key in sorted(exc.extra_fields):
@@ -180,5 +184,3 @@ def deep_merge(base: Mapping[str, Any], override: Mapping[str, Any]) -> dict[str
         else:
             merged[key] = value
     return merged
-
-

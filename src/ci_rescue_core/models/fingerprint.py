@@ -70,4 +70,3 @@ class Diagnosis:
     job: JobRef
     fingerprint: Fingerprint
     failures: tuple[TestFailure, ...] = ()
-

@@ -7,7 +7,15 @@ from datetime import datetime
 import attrs
 
 FAILED_CONCLUSIONS: frozenset[str] = frozenset(
-    {"failure", "timed_out", "startup_failure", "failed", "error", "infrastructure_fail", "timedout"}
+    {
+        "failure",
+        "timed_out",
+        "startup_failure",
+        "failed",
+        "error",
+        "infrastructure_fail",
+        "timedout",
+    }
 )
 """Provider conclusions that mean "this failed" (GitHub, GitLab and CircleCI spellings)."""
 

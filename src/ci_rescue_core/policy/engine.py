@@ -14,11 +14,11 @@ Strategies propose; this module enforces the rules no plugin may bend (DESIGN "S
 from __future__ import annotations
 
 import enum
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import attrs
 
-from ci_rescue_core.models import Diagnosis, Mode, Remedy, RemedyKind, RunRef
+from ci_rescue_core.models import Category, Diagnosis, Mode, Remedy, RemedyKind, RunRef
 from ci_rescue_core.policy.rules import Policy
 from ci_rescue_core.provider import Capability
 
@@ -97,7 +97,7 @@ def _refusal(
     remedy: Remedy,
     run: RunRef,
     failed_ids: set[str],
-    category_of: dict[str, object],
+    category_of: Mapping[str, Category],
     policy: Policy,
     capabilities: frozenset[Capability],
 ) -> str | None:
@@ -113,7 +113,7 @@ def _retry_refusal(
     remedy: Remedy,
     run: RunRef,
     failed_ids: set[str],
-    category_of: dict[str, object],
+    category_of: Mapping[str, Category],
     policy: Policy,
     capabilities: frozenset[Capability],
 ) -> str | None:
@@ -124,7 +124,7 @@ def _retry_refusal(
         return f"jobs {', '.join(outside)} did not fail; only failed jobs are re-run"
     blocked = sorted(
         {
-            str(getattr(category_of[job_id], "value", category_of[job_id]))
+            category_of[job_id].value
             for job_id in remedy.job_ids
             if category_of[job_id] in policy.never_retry
         }

@@ -300,9 +300,7 @@ class SQLiteStore:
                 params.append(value)
         with self._lock:
             rows = self._db.execute(
-                "SELECT body FROM incidents WHERE "
-                + " AND ".join(clauses)
-                + " ORDER BY opened_at",
+                "SELECT body FROM incidents WHERE " + " AND ".join(clauses) + " ORDER BY opened_at",
                 params,
             ).fetchall()
         return [from_json_dict(json.loads(row["body"]), Incident) for row in rows]

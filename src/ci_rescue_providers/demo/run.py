@@ -75,7 +75,9 @@ def run_demo(out: Console, *, workdir: Path | None = None) -> DemoReport:
             for call in writes:
                 out.print(f"  {call}", markup=False)
             if workdir is not None:
-                out.print(f"store: {config.store_path}   rescue.log: {config.resolve('rescue.log')}")
+                out.print(
+                    f"store: {config.store_path}   rescue.log: {config.resolve('rescue.log')}"
+                )
             problems = _check(results[0], results[1], sim, runs.flaky, runs.broken)
             if green.status is not HandleStatus.RESOLVED:
                 problems += (f"the green re-run did not resolve the incident: {green.reason}",)

@@ -66,9 +66,7 @@ FLAKY_LOG = _pytest_log(
 )
 
 BROKEN_LOG = _pytest_log(
-    summary=[
-        "FAILED tests/test_cart.py::test_discount_applies_once - assert 3780 == 4200"
-    ],
+    summary=["FAILED tests/test_cart.py::test_discount_applies_once - assert 3780 == 4200"],
     details=[
         "__________________________ test_discount_applies_once __________________________",
         "",

@@ -11,7 +11,7 @@ import httpx
 from github.Repository import Repository
 from github.WorkflowRun import WorkflowRun
 
-from ci_rescue_core.errors import PayloadError
+from ci_rescue_core.errors import AuthenticationError, PayloadError
 from ci_rescue_core.models import CIEvent, JobRef, RunRef
 from ci_rescue_core.provider import Capability, IssueRef
 from ci_rescue_providers.github.errors import translated
@@ -33,11 +33,18 @@ class GitHubProvider:
         the API redirects to.
     :param webhook_secret: the shared secret for ``X-Hub-Signature-256``.
     :param token_env: the variable the token came from, named in authentication errors.
+    :param has_token: False when no token was configured: webhooks still verify and parse, and
+        the first API call raises an :class:`AuthenticationError` naming *token_env*.
     """
 
     name = "github"
     capabilities: frozenset[Capability] = frozenset(
-        {Capability.RERUN_FAILED_JOBS, Capability.RERUN_JOBS, Capability.ISSUES, Capability.RUN_HISTORY}
+        {
+            Capability.RERUN_FAILED_JOBS,
+            Capability.RERUN_JOBS,
+            Capability.ISSUES,
+            Capability.RUN_HISTORY,
+        }
     )
 
     def __init__(
@@ -48,8 +55,10 @@ class GitHubProvider:
         webhook_secret: str | None = None,
         token_env: str = "CI_RESCUE_GITHUB_TOKEN",
         base_url: str = "https://api.github.com",
+        has_token: bool = True,
     ) -> None:
         self._gh = client
+        self._has_token = has_token
         self._blobs = blob_client
         self._secret = webhook_secret
         self._token_env = token_env
@@ -97,12 +106,14 @@ class GitHubProvider:
         resource = f"log of job {job.job_id} ({job.name}) of {job.run.repo}"
         with self._translated(resource):
             repo = self._repo(job.run.repo)
-            headers, _ = repo._requester.requestBlobAndCheck(  # noqa: SLF001 - no public call
+            headers, _ = repo._requester.requestBlobAndCheck(
                 "GET", f"{repo.url}/actions/jobs/{_numeric(job.job_id, 'job id')}/logs"
             )
             location = headers.get("location")
             if not location:
-                raise github.GithubException(502, {"message": "log redirect without Location"}, None)
+                raise github.GithubException(
+                    502, {"message": "log redirect without Location"}, None
+                )
             with self._blobs.stream("GET", location) as response:
                 response.raise_for_status()
                 yield response.iter_bytes(LOG_CHUNK_BYTES)
@@ -131,7 +142,7 @@ class GitHubProvider:
         """``POST …/runs/{id}/rerun-failed-jobs``: only the failed jobs (and their dependents)."""
         with self._translated(f"re-run of the failed jobs of run {run.run_id} in {run.repo}"):
             workflow_run = self._workflow_run(run)
-            workflow_run._requester.requestJsonAndCheck(  # noqa: SLF001 - PyGithub hides errors
+            workflow_run._requester.requestJsonAndCheck(
                 "POST", f"{workflow_run.url}/rerun-failed-jobs"
             )
         return run.url
@@ -148,7 +159,7 @@ class GitHubProvider:
         job_id = job_ids[0]
         with self._translated(f"re-run of job {job_id} of run {run.run_id} in {run.repo}"):
             repo = self._repo(run.repo)
-            repo._requester.requestJsonAndCheck(  # noqa: SLF001 - not wrapped by PyGithub
+            repo._requester.requestJsonAndCheck(
                 "POST", f"{repo.url}/actions/jobs/{_numeric(job_id, 'job id')}/rerun"
             )
         return run.url
@@ -167,7 +178,9 @@ class GitHubProvider:
         with self._translated(f"issues of {repo}"):
             repository = self._repo(repo)
             if marker:
-                for issue in repository.get_issues(state="open", labels=list(labels) or github.GithubObject.NotSet):
+                for issue in repository.get_issues(
+                    state="open", labels=list(labels) or github.GithubObject.NotSet
+                ):
                     if issue.pull_request is None and marker in (issue.body or ""):
                         issue.create_comment(body)
                         return IssueRef(url=issue.html_url, number=str(issue.number), created=False)
@@ -192,6 +205,13 @@ class GitHubProvider:
         return self._repo(run.repo).get_workflow_run(_numeric(run.run_id, "run id"))
 
     def _translated(self, resource: str) -> Any:
+        if not self._has_token:
+            raise AuthenticationError(
+                f"no GitHub token to read {resource}: set the environment variable "
+                f"{self._token_env}",
+                provider=self.name,
+                resource=resource,
+            )
         return translated(resource, token_env=self._token_env, base_url=self._base_url)
 
 

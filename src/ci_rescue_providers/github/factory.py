@@ -9,7 +9,6 @@ import httpx
 from github import Auth
 from urllib3.response import BaseHTTPResponse
 
-from ci_rescue_core.errors import AuthenticationError
 from ci_rescue_core.provider import ProviderSettings
 from ci_rescue_providers.github.adapter import GitHubProvider
 
@@ -26,7 +25,9 @@ class BoundedRetry(github.GithubRetry):
     def __init__(self, *, max_wait: float, **kwargs: Any) -> None:
         self.max_wait = max_wait
         kwargs.setdefault("status_forcelist", [429, *range(500, 600)])
-        super().__init__(max_rate_limit_wait=max_wait, secondary_rate_wait=min(60.0, max_wait), **kwargs)
+        super().__init__(
+            max_rate_limit_wait=max_wait, secondary_rate_wait=min(60.0, max_wait), **kwargs
+        )
 
     def new(self, **kw: Any) -> BoundedRetry:
         kw.setdefault("max_wait", self.max_wait)
@@ -40,7 +41,10 @@ class BoundedRetry(github.GithubRetry):
         if wait is not None and wait > self.max_wait:
             raise github.RateLimitExceededExceedsMaxWait(
                 response.status,
-                {"message": f"Retry-After {wait:.0f}s exceeds the configured max_wait {self.max_wait:.0f}s"},
+                {
+                    "message": f"Retry-After {wait:.0f}s exceeds the configured "
+                    f"max_wait {self.max_wait:.0f}s"
+                },
                 dict(response.headers),
                 wait=wait,
             )
@@ -50,13 +54,9 @@ class BoundedRetry(github.GithubRetry):
 def build_client(settings: ProviderSettings) -> github.Github:
     """A ``github.Github`` for *settings*: base URL, token auth, bounded retries, timeouts.
 
-    :raises AuthenticationError: when no token is set in ``settings.token_env``.
+    Without a token the client is anonymous; the adapter refuses to use it (see
+    :class:`GitHubProvider`), so a missing token is reported once, naming its variable.
     """
-    if not settings.token:
-        raise AuthenticationError(
-            f"no GitHub token: set the environment variable {settings.token_env}",
-            provider="github",
-        )
     options = settings.options
     retry = BoundedRetry(
         total=int(options.get("max_retries", 3)),
@@ -65,7 +65,7 @@ def build_client(settings: ProviderSettings) -> github.Github:
     )
     return github.Github(
         base_url=(settings.base_url or PUBLIC_API).rstrip("/"),
-        auth=Auth.Token(settings.token),
+        auth=Auth.Token(settings.token) if settings.token else None,
         timeout=int(options.get("timeout", 15)),
         retry=retry,
         per_page=100,
@@ -85,4 +85,5 @@ def build_provider(settings: ProviderSettings) -> GitHubProvider:
         webhook_secret=settings.webhook_secret,
         token_env=settings.token_env,
         base_url=settings.base_url or PUBLIC_API,
+        has_token=bool(settings.token),
     )

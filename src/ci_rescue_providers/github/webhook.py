@@ -35,16 +35,23 @@ def verify_signature(headers: Mapping[str, str], body: bytes, secret: str | None
     lowered = {key.lower(): value for key, value in headers.items()}
     received = lowered.get(SIGNATURE_HEADER)
     if not received:
-        raise SignatureError("missing X-Hub-Signature-256 header (SHA-1 signatures are not accepted)")
+        raise SignatureError(
+            "missing X-Hub-Signature-256 header (SHA-1 signatures are not accepted)"
+        )
     if not received.startswith("sha256="):
         raise SignatureError("X-Hub-Signature-256 must look like 'sha256=<hex digest>'")
     expected = "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
     if not hmac.compare_digest(expected.encode(), received.strip().encode()):
-        raise SignatureError("X-Hub-Signature-256 does not match the body: wrong secret or altered body")
+        raise SignatureError(
+            "X-Hub-Signature-256 does not match the body: wrong secret or altered body"
+        )
 
 
 def matrix_values(job_name: str) -> tuple[str, ...]:
-    """Matrix values from a job name: ``test (3.11, ubuntu-latest)`` → ``("3.11", "ubuntu-latest")``."""
+    """Matrix values from a job name.
+
+    ``test (3.11, ubuntu-latest)`` gives ``("3.11", "ubuntu-latest")``; ``build`` gives ``()``.
+    """
     match = _MATRIX_NAME.match(job_name)
     if match is None:
         return ()
@@ -92,7 +99,9 @@ def run_from_json(data: Mapping[str, Any], repo: str) -> RunRef:
     """A :class:`RunRef` from a workflow-run object (webhook or REST)."""
     pulls = data.get("pull_requests") or []
     if not isinstance(pulls, list):
-        raise PayloadError("workflow_run.pull_requests must be a list", field="workflow_run.pull_requests")
+        raise PayloadError(
+            "workflow_run.pull_requests must be a list", field="workflow_run.pull_requests"
+        )
     return RunRef(
         provider=PROVIDER,
         repo=repo,
@@ -104,7 +113,9 @@ def run_from_json(data: Mapping[str, Any], repo: str) -> RunRef:
         event=_text(data, "event"),
         status=_text(data, "status"),
         conclusion=data.get("conclusion"),
-        pr_numbers=tuple(int(p["number"]) for p in pulls if isinstance(p, Mapping) and "number" in p),
+        pr_numbers=tuple(
+            int(p["number"]) for p in pulls if isinstance(p, Mapping) and "number" in p
+        ),
         url=_text(data, "html_url"),
         created_at=_time(data.get("created_at")),
     )
@@ -141,7 +152,9 @@ def _repo_name(payload: Mapping[str, Any]) -> str:
     repository = _object(payload, "repository")
     name = repository.get("full_name")
     if not isinstance(name, str) or "/" not in name:
-        raise PayloadError("repository.full_name is missing or not 'owner/name'", field="repository.full_name")
+        raise PayloadError(
+            "repository.full_name is missing or not 'owner/name'", field="repository.full_name"
+        )
     return name
 
 
@@ -164,7 +177,9 @@ def _int(data: Mapping[str, Any], key: str, where: str, *, default: int) -> int:
     if value is None:
         return default
     if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise PayloadError(f"{where}.{key} must be a positive integer, got {value!r}", field=f"{where}.{key}")
+        raise PayloadError(
+            f"{where}.{key} must be a positive integer, got {value!r}", field=f"{where}.{key}"
+        )
     return value
 
 

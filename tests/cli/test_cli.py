@@ -1,0 +1,307 @@
+"""The CLI contract: real processes, exit codes, one clear error line, JSON for scripts."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from ci_rescue_core.cli.main import build_parser
+from ci_rescue_providers.simulators.github import GitHubSimulator, SimJob
+from tests.integration import logs
+
+FIXTURES = Path(__file__).parent.parent / "fixtures"
+TOKEN = "cli-token"
+REPO = "acme/app"
+
+
+def cli(
+    *args: str, env: dict[str, str] | None = None, stdin: bytes | None = None
+) -> subprocess.CompletedProcess[str]:
+    environment = {**os.environ, "COLUMNS": "120", **(env or {})}
+    return subprocess.run(
+        [sys.executable, "-m", "ci_rescue_core.cli.main", *args],
+        capture_output=True,
+        text=True,
+        env=environment,
+        input=stdin.decode() if stdin is not None else None,
+        timeout=120,
+    )
+
+
+def assert_one_clear_error(result: subprocess.CompletedProcess[str], *words: str) -> None:
+    assert result.returncode == 1, result.stderr
+    assert "Traceback" not in result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith("ci-rescue: error: ")
+    for word in words:
+        assert word in lines[0]
+
+
+@pytest.fixture
+def sim() -> Iterator[GitHubSimulator]:
+    with GitHubSimulator(token=TOKEN) as simulator:
+        simulator.add_repo(REPO)
+        yield simulator
+
+
+def rescue_yaml(tmp_path: Path, base_url: str, mode: str = "act") -> Path:
+    path = tmp_path / "rescue.yaml"
+    path.write_text(
+        f"mode: {mode}\n"
+        "store:\n  path: state/rescue.db\n"
+        "providers:\n"
+        "  github:\n"
+        f"    base_url: {base_url}\n"
+        "    token_env: CLI_TEST_GITHUB_TOKEN\n"
+        "    max_retries: 1\n"
+        "    backoff_factor: 0\n"
+        "    min_request_interval: 0\n"
+        "    min_write_interval: 0\n",
+        encoding="utf-8",
+    )
+    return path
+
+
+def failing_run(sim: GitHubSimulator) -> int:
+    broken = logs.pytest_failure("tests/test_cart.py::test_total", "assert 3402 == 3780")
+    run_id = sim.add_run(REPO, head_sha="a" * 40, jobs=[SimJob("test", ["failure"], log=broken)])
+    return run_id
+
+
+def write_payload(tmp_path: Path, payload: object) -> Path:
+    path = tmp_path / "payload.json"
+    path.write_text(json.dumps(payload), encoding="utf-8")
+    return path
+
+
+def test_handle_prints_the_incident_as_json(sim: GitHubSimulator, tmp_path: Path) -> None:
+    run_id = failing_run(sim)
+    payload = write_payload(tmp_path, sim.workflow_run_event(run_id))
+    result = cli(
+        "handle", "--provider", "github", "--event-type", "workflow_run", str(payload),
+        "--config", str(rescue_yaml(tmp_path, sim.base_url)), "--format", "json",
+        env={"CLI_TEST_GITHUB_TOKEN": TOKEN},
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    incident = json.loads(result.stdout)
+    assert incident["repo"] == REPO and incident["status"] == "escalated"
+    assert incident["fingerprints"][0]["category"] == "test_failure"
+    assert incident["outcomes"][0]["remedy"]["kind"] == "issue"
+    assert (tmp_path / "state" / "rescue.db").is_file()
+    assert (tmp_path / "rescue.log").is_file()
+    assert [r.path for r in sim.write_requests()] == [f"/repos/{REPO}/issues"]
+
+
+def test_handle_in_observe_mode_writes_nothing(sim: GitHubSimulator, tmp_path: Path) -> None:
+    payload = write_payload(tmp_path, sim.workflow_run_event(failing_run(sim)))
+    result = cli(
+        "handle", "--provider", "github", "--event-type", "workflow_run", str(payload),
+        "--config", str(rescue_yaml(tmp_path, sim.base_url, mode="observe")),
+        env={"CLI_TEST_GITHUB_TOKEN": TOKEN},
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert "planned" in result.stdout
+    assert sim.write_requests() == []
+
+
+def test_handle_reads_a_real_captured_payload_from_stdin(
+    sim: GitHubSimulator, tmp_path: Path
+) -> None:
+    real = (FIXTURES / "webhooks" / "github" / "workflow_run.completed.failure.json").read_bytes()
+    data = json.loads(real)
+    run = data["workflow_run"]
+    sim.add_repo(data["repository"]["full_name"])
+    sim.add_run(
+        data["repository"]["full_name"], workflow=run["name"], head_sha=run["head_sha"],
+        head_branch=run["head_branch"], run_id=run["id"],
+        jobs=[SimJob("sync", ["failure", "success"], log=logs.NETWORK)],
+    )  # fmt: skip
+    result = cli(
+        "handle", "--provider", "github", "--event-type", "workflow_run", "-",
+        "--config", str(rescue_yaml(tmp_path, sim.base_url)), "--format", "json",
+        env={"CLI_TEST_GITHUB_TOKEN": TOKEN}, stdin=real,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    incident = json.loads(result.stdout)
+    assert incident["runs"][0]["run_id"] == str(run["id"])
+    assert incident["outcomes"][0]["remedy"]["kind"] == "retry_cells"
+    assert [r.path for r in sim.write_requests()] == [
+        f"/repos/daeuniverse/daed-1/actions/runs/{run['id']}/rerun-failed-jobs"
+    ]
+
+
+def test_handle_of_a_success_says_what_it_did(sim: GitHubSimulator, tmp_path: Path) -> None:
+    run_id = sim.add_run(REPO, jobs=[SimJob("test", ["success"], log=logs.PASSING)])
+    payload = write_payload(tmp_path, sim.workflow_run_event(run_id))
+    result = cli(
+        "handle", "--provider", "github", "--event-type", "workflow_run", str(payload),
+        "--config", str(rescue_yaml(tmp_path, sim.base_url)), "--format", "json",
+        env={"CLI_TEST_GITHUB_TOKEN": TOKEN},
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout) == {
+        "status": "recorded",
+        "reason": f"run {run_id} passed; recorded",
+        "resolved": [],
+    }
+
+
+@pytest.mark.parametrize(
+    ("payload", "words"),
+    [
+        (b"{not json", ("not valid JSON",)),
+        (b"[1, 2]", ("JSON list, not an object",)),
+        (b'{"action": "completed", "repository": {"full_name": "a/b"}}', ("workflow_run",)),
+        (b"\xff\xfe\x00binary", ("not valid JSON",)),
+    ],
+)
+def test_malformed_payloads_end_with_one_clear_line(
+    tmp_path: Path, payload: bytes, words: tuple[str, ...]
+) -> None:
+    path = tmp_path / "payload.json"
+    path.write_bytes(payload)
+    config = rescue_yaml(tmp_path, "http://127.0.0.1:9")
+    result = cli(
+        "handle",
+        "--provider",
+        "github",
+        "--event-type",
+        "workflow_run",
+        str(path),
+        "--config",
+        str(config),
+    )
+    assert_one_clear_error(result, *words)
+
+
+def test_unknown_provider_lists_the_known_ones(tmp_path: Path) -> None:
+    payload = write_payload(tmp_path, {})
+    result = cli(
+        "handle",
+        "--provider",
+        "jenkins",
+        "--event-type",
+        "build",
+        str(payload),
+        "--config",
+        str(rescue_yaml(tmp_path, "http://127.0.0.1:9")),
+    )
+    assert_one_clear_error(result, "unknown provider 'jenkins'", "github")
+
+
+def test_bad_config_names_file_line_and_key(tmp_path: Path) -> None:
+    config = tmp_path / "rescue.yaml"
+    config.write_text(
+        "mode: act\nproviders:\n  github:\n    base_ur1: http://x\n", encoding="utf-8"
+    )
+    payload = write_payload(tmp_path, {})
+    result = cli(
+        "handle",
+        "--provider",
+        "github",
+        "--event-type",
+        "workflow_run",
+        str(payload),
+        "--config",
+        str(config),
+    )
+    assert_one_clear_error(result, f"{config}:4", "providers.github.base_ur1", "unknown key")
+
+
+@pytest.mark.parametrize(
+    ("fault", "words"),
+    [
+        (
+            {"status": 401, "body": b'{"message": "Bad credentials"}'},
+            ("401", "CLI_TEST_GITHUB_TOKEN"),
+        ),
+        ({"status": 404, "body": b'{"message": "Not Found"}'}, ("not found (404)",)),
+        ({"status": 500, "times": 10}, ("500",)),
+    ],
+)
+def test_api_errors_end_with_one_clear_line_and_a_consistent_store(
+    sim: GitHubSimulator, tmp_path: Path, fault: dict[str, object], words: tuple[str, ...]
+) -> None:
+    run_id = failing_run(sim)
+    payload = write_payload(tmp_path, sim.workflow_run_event(run_id))
+    sim.inject_fault("GET", rf"/actions/runs/{run_id}$", **fault)  # type: ignore[arg-type]
+    config = rescue_yaml(tmp_path, sim.base_url)
+    result = cli(
+        "handle", "--provider", "github", "--event-type", "workflow_run", str(payload),
+        "--config", str(config), "--delivery-id", "d-1", env={"CLI_TEST_GITHUB_TOKEN": TOKEN},
+    )  # fmt: skip
+    assert_one_clear_error(result, *words)
+    sim.clear_faults()
+    retry = cli(
+        "handle", "--provider", "github", "--event-type", "workflow_run", str(payload),
+        "--config", str(config), "--delivery-id", "d-1", "--format", "json",
+        env={"CLI_TEST_GITHUB_TOKEN": TOKEN},
+    )  # fmt: skip
+    assert retry.returncode == 0, retry.stderr  # the failed delivery was not marked as done
+    assert json.loads(retry.stdout)["status"] == "escalated"
+
+
+def test_missing_token_names_the_variable(tmp_path: Path) -> None:
+    payload = write_payload(
+        tmp_path,
+        json.loads(
+            (FIXTURES / "webhooks" / "github" / "workflow_run.completed.failure.json").read_text()
+        ),
+    )
+    result = cli(
+        "handle",
+        "--provider",
+        "github",
+        "--event-type",
+        "workflow_run",
+        str(payload),
+        "--config",
+        str(rescue_yaml(tmp_path, "http://127.0.0.1:9")),
+    )
+    assert_one_clear_error(result, "CLI_TEST_GITHUB_TOKEN")
+
+
+def test_unreachable_server_is_one_line(tmp_path: Path) -> None:
+    payload = write_payload(
+        tmp_path,
+        json.loads(
+            (FIXTURES / "webhooks" / "github" / "workflow_run.completed.failure.json").read_text()
+        ),
+    )
+    result = cli(
+        "handle", "--provider", "github", "--event-type", "workflow_run", str(payload),
+        "--config", str(rescue_yaml(tmp_path, "http://127.0.0.1:9")),
+        env={"CLI_TEST_GITHUB_TOKEN": "t"},
+    )  # fmt: skip
+    assert_one_clear_error(result, "127.0.0.1:9")
+
+
+def test_demo_runs_offline_and_exits_zero() -> None:
+    result = cli("demo")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "retry_cells" in result.stdout and "applied" in result.stdout
+    assert "issue" in result.stdout
+    assert "demo finished" in result.stdout
+
+
+@pytest.mark.parametrize("command", [[], ["demo"], ["handle"], ["analyze"], ["plugins"]])
+def test_help_everywhere(command: list[str]) -> None:
+    with pytest.raises(SystemExit) as caught:
+        build_parser().parse_args([*command, "--help"])
+    assert caught.value.code == 0
+
+
+def test_plugins_lists_the_builtins_loaded_from_entry_points() -> None:
+    result = cli("plugins", "--format", "json")
+    assert result.returncode == 0, result.stderr
+    rows = {row["name"]: row for row in json.loads(result.stdout)}
+    assert {"github", "retry", "tracking_issue", "same_sha", "pytest_extractor"} <= set(rows)
+    assert rows["retry"]["distribution"] == "ci-rescue"
+    assert "rescue_apply_remedy" in rows["retry"]["hooks"]
