@@ -28,7 +28,7 @@ from ci_rescue_core.policy.engine import Action
 from ci_rescue_core.runtime import Runtime
 from ci_rescue_providers.simulators.github import GitHubSimulator, SimJob
 from tests.integration import logs
-from tests.integration.conftest import RuntimeFactory
+from tests.support import RuntimeFactory
 
 REPO = "acme/app"
 SHA = "1" * 40

@@ -1,8 +1,8 @@
-"""Fixtures: a live GitHub simulator and runtimes pointed at it through rescue.yaml settings."""
+"""Shared fixtures: a live GitHub simulator, and runtimes pointed at it the way rescue.yaml does."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -12,11 +12,7 @@ from ci_rescue_core.models import Mode
 from ci_rescue_core.orchestrator import Rescuer
 from ci_rescue_core.runtime import Runtime
 from ci_rescue_providers.simulators.github import GitHubSimulator
-
-TOKEN = "sim-token-1234"
-TOKEN_ENV = "TEST_CI_RESCUE_GITHUB_TOKEN"
-
-RuntimeFactory = Callable[..., Runtime]
+from tests.support import TOKEN, TOKEN_ENV, RuntimeFactory
 
 
 @pytest.fixture
