@@ -14,8 +14,8 @@ import pytest
 
 from ci_rescue_core import hookspecs
 from ci_rescue_core.errors import PluginError
-from ci_rescue_core.hookspecs import hookimpl
 from ci_rescue_core.hooks import Hooks
+from ci_rescue_core.hookspecs import hookimpl
 from ci_rescue_core.logs import analyze_log
 from ci_rescue_core.logs.excerpt import Extraction, LogExcerpt, ScoredLine
 from ci_rescue_core.models import (
