@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import attrs
 
 from ci_rescue_core.models import Category, TestFailure
@@ -45,6 +47,21 @@ class LogExcerpt:
     failed_step: str | None = None
     new_lines: frozenset[int] | None = None
     truncated: bool = False
+
+    def all_lines(self) -> Iterator[LogLine]:
+        """Every kept line once, in log order: the candidate lines merged with the tail."""
+        tail = iter(self.tail)
+        pending = next(tail, None)
+        for line in self.lines:
+            while pending is not None and pending.number < line.number:
+                yield pending
+                pending = next(tail, None)
+            if pending is not None and pending.number == line.number:
+                pending = next(tail, None)
+            yield line
+        while pending is not None:
+            yield pending
+            pending = next(tail, None)
 
 
 @attrs.frozen

@@ -1,0 +1,206 @@
+"""Masking secrets in log text before anything is kept, printed or posted.
+
+:class:`Redactor` holds the configuration (built-in token shapes, plugin patterns, known secret
+values) and redacts any text.  Private keys span several lines, so a log is redacted line by
+line through a :class:`RedactionSession` (``Redactor.session()``), which remembers whether it is
+inside a ``-----BEGIN … PRIVATE KEY-----`` block.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+MASK = "***"
+
+#: Known secret values shorter than this are ignored: masking them would shred the log.
+MIN_SECRET_LENGTH = 4
+
+#: Lines redacted after a private-key header that has no END line, before giving up on it.
+MAX_KEY_BLOCK_LINES = 200
+
+# Built-in token shapes.  Each replacement keeps the non-secret context (header names, URL
+# scheme) and masks the value.  Distinctive prefixes are matched without word boundaries so a
+# token glued to other text is still masked.
+_TOKEN_SHAPES = (
+    # GitHub: personal, OAuth, server-to-server, user-to-server, refresh; fine-grained PATs.
+    r"gh[pousr]_[A-Za-z0-9]{16,}",
+    r"github_pat_[A-Za-z0-9_]{20,}",
+    # GitLab personal / deploy / runner / pipeline-trigger / feed tokens.
+    r"gl(?:pat|dt|rt|ptt|cbt|ft|oas|soat|imt)-[A-Za-z0-9_\-]{16,}",
+    # Slack bot / user / app tokens.
+    r"xox[abprs]-[A-Za-z0-9\-]{8,}",
+    r"xapp-[A-Za-z0-9\-]{8,}",
+    # AWS access key ids.
+    r"(?:AKIA|ASIA)[A-Z0-9]{16,}",
+    # Google API keys.
+    r"AIza[0-9A-Za-z_\-]{35,}",
+    # Stripe secret and restricted keys.
+    r"(?:sk|rk)_(?:live|test)_[0-9A-Za-z]{10,}",
+    # npm and PyPI tokens.
+    r"npm_[A-Za-z0-9]{36}",
+    r"pypi-[A-Za-z0-9_\-]{32,}",
+    # JSON Web Tokens (header and payload are base64url JSON objects).
+    r"eyJ[A-Za-z0-9_\-]{4,}\.eyJ[A-Za-z0-9_\-]{4,}\.[A-Za-z0-9_\-]*",
+)
+
+# (pattern, replacement): the value is masked, the context kept.
+_CONTEXT_SHAPES: tuple[tuple[str, str], ...] = (
+    # Authorization headers (and the token headers of GitLab / CircleCI / API gateways).
+    (
+        r"(?i:(authorization[\"']?\s*[:=]\s*[\"']?\s*(?:bearer|token|basic|bot)\s+))[^\s\"',;]+",
+        r"\1" + MASK,
+    ),
+    (
+        r"(?i:((?:private-token|job-token|circle-token|x-gitlab-token|x-api-key|api-key)"
+        r"[\"']?\s*:\s*[\"']?))[^\s\"',;]+",
+        r"\1" + MASK,
+    ),
+    # AWS secret access keys assigned in config files, env vars or JSON.
+    (
+        r"(?i:(aws_?secret_?access_?key|secretaccesskey)([\"']?\s*[:=]\s*[\"']?))"
+        r"[A-Za-z0-9/+=]{16,}",
+        r"\1\2" + MASK,
+    ),
+    # Credentials in URLs: scheme://user:password@host -> scheme://***@host.
+    (r"([A-Za-z][A-Za-z0-9+.\-]*://)[^\s/@?#\"'<>]+@", r"\1" + MASK + "@"),
+    # Signatures in pre-signed URLs (S3, GCS, Azure SAS).
+    (
+        r"(?i:([?&](?:x-amz-signature|x-amz-security-token|x-goog-signature|signature|sig)=))"
+        r"[^\s&\"'<>]+",
+        r"\1" + MASK,
+    ),
+)
+
+# One cheap search decides whether any built-in rule can apply (the common case: none).  Every
+# built-in shape above contains one of these fragments; the look-ahead on the first character
+# lets the regex engine skip most positions.
+_TRIGGER = re.compile(
+    r"(?=[-&:?AaEeGgJjNnPpRrSsTtXx])(?:"
+    r"gh[pousr]_|github_pat_|gl[a-z]{1,5}-|xox[abprs]-|xapp-|A[KS]IA|AIza|[sr]k_(?:live|test)_"
+    r"|npm_|pypi-|eyJ|[Aa][Uu][Tt][Hh][Oo][Rr][Ii][SsZz]|[Tt][Oo][Kk][Ee][Nn]|[Aa][Pp][Ii]-[Kk]"
+    r"|[Ss][Ee][Cc][Rr][Ee][Tt]|://|[?&][XxSs]|-----BEGIN)"
+)
+
+_KEY_BEGIN = re.compile(r"-----BEGIN [A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----")
+_KEY_END = re.compile(r"-----END [A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----")
+
+
+def _mask_nonempty(match: re.Match[str]) -> str:
+    """Mask a match; an empty match (a careless plugin pattern) is left alone."""
+    return MASK if match.group(0) else ""
+
+
+class Redactor:
+    """Masks secrets in text with ``***``.
+
+    Built in: GitHub, GitLab, Slack, AWS, Google, Stripe, npm and PyPI token shapes, JWTs,
+    ``Authorization`` headers, credentials in URLs, pre-signed URL signatures, AWS secret keys
+    and PEM private keys.
+
+    :param patterns: extra patterns (from ``rescue_secret_patterns``); whatever they match is
+        masked.
+    :param known_secrets: secret values to mask wherever they appear.  Values shorter than
+        :data:`MIN_SECRET_LENGTH` are ignored; multi-line values are masked line by line.
+    """
+
+    def __init__(
+        self,
+        patterns: Sequence[re.Pattern[str]] = (),
+        known_secrets: Sequence[str] = (),
+    ) -> None:
+        self._patterns = tuple(patterns)
+        values: set[str] = set()
+        for secret in known_secrets:
+            for part in secret.splitlines() or [secret]:
+                if len(part) >= MIN_SECRET_LENGTH:
+                    values.add(part)
+        ordered = sorted(values, key=lambda value: (-len(value), value))
+        self._known: re.Pattern[str] | None = (
+            re.compile("|".join(re.escape(value) for value in ordered)) if ordered else None
+        )
+        self._tokens = re.compile("|".join(_TOKEN_SHAPES))
+        self._context = tuple(
+            (re.compile(pattern), replacement) for pattern, replacement in _CONTEXT_SHAPES
+        )
+
+    def session(self) -> RedactionSession:
+        """A line-by-line redactor for one log (it follows multi-line private keys)."""
+        return RedactionSession(self)
+
+    def redact(self, text: str) -> str:
+        """Mask every secret in *text* (which may span several lines).
+
+        :param text: any text.
+        :returns: the text with each secret replaced by ``***``.
+        """
+        if "\n" not in text and "\r" not in text:
+            return self.redact_one_line(text)
+        session = self.session()
+        return "\n".join(session.redact_line(line) for line in text.split("\n"))
+
+    def redact_one_line(self, text: str) -> str:
+        """Mask the secrets of one line (no multi-line state; see :meth:`session`).
+
+        A private key is masked from its BEGIN marker to its END marker or the line's end.
+
+        :param text: one line, without newline.
+        :returns: the redacted line.
+        """
+        if self._known is not None:
+            text = self._known.sub(MASK, text)
+        for pattern in self._patterns:
+            text = pattern.sub(_mask_nonempty, text)
+        if _TRIGGER.search(text) is None:
+            return text
+        text = self._tokens.sub(MASK, text)
+        for pattern, replacement in self._context:
+            text = pattern.sub(replacement, text)
+        begin = _KEY_BEGIN.search(text)
+        if begin is not None:
+            end = _KEY_END.search(text, begin.end())
+            tail = text[end.start() :] if end is not None else ""
+            text = text[: begin.end()] + MASK + tail
+        return text
+
+
+class RedactionSession:
+    """Redacts one log line by line, masking whole private-key blocks.
+
+    After a line with a ``-----BEGIN … PRIVATE KEY-----`` header and no matching END, every
+    following line is masked until an END line, or until :data:`MAX_KEY_BLOCK_LINES` lines
+    passed (a header mentioned in passing must not blank the rest of the log).
+    """
+
+    def __init__(self, redactor: Redactor) -> None:
+        self._redactor = redactor
+        self._key_lines_left = 0
+
+    @property
+    def in_private_key(self) -> bool:
+        """Whether the next line is taken to be inside a private-key block."""
+        return self._key_lines_left > 0
+
+    def redact_line(self, line: str) -> str:
+        """Mask the secrets of the next line of the log.
+
+        :param line: one line, without its newline.
+        :returns: the redacted line; a line inside a private-key block becomes ``***`` (its
+            END marker, when present, is kept).
+        """
+        if self._key_lines_left > 0:
+            self._key_lines_left -= 1
+            end = _KEY_END.search(line)
+            if end is None:
+                return MASK
+            self._key_lines_left = 0
+            return MASK + self._redactor.redact(line[end.start() :])
+        begin = _KEY_BEGIN.search(line)
+        if begin is not None and _KEY_END.search(line, begin.end()) is None:
+            self._key_lines_left = MAX_KEY_BLOCK_LINES
+            return (
+                self._redactor.redact(line[: begin.start()])
+                + line[begin.start() : begin.end()]
+                + MASK
+            )
+        return self._redactor.redact_one_line(line)
