@@ -77,6 +77,7 @@ def rescue_propose_remedies(
             },
             reversible=True,
             needs_review=False,
+            escalates=True,
             source="tracking_issue",
         )
     ]

@@ -332,9 +332,9 @@ class Rescuer:
                 incident,
                 remedies=(*incident.remedies, remedy),
                 outcomes=(*incident.outcomes, outcome),
-                tracking_issue=incident.tracking_issue
-                if not (remedy.kind == "issue" and outcome.status is OutcomeStatus.APPLIED)
-                else outcome.link,
+                tracking_issue=outcome.link
+                if remedy.escalates and outcome.status is OutcomeStatus.APPLIED and outcome.link
+                else incident.tracking_issue,
             )
             incident = incidents.note(
                 incident,

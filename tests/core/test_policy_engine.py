@@ -109,3 +109,11 @@ def test_observe_plans_everything_and_propose_plans_retries() -> None:
 
 def test_duplicate_proposals_count_once() -> None:
     assert len(one([retry("1", "2"), retry("2", "1"), ISSUE, ISSUE])) == 2
+
+
+def test_a_remedy_declares_the_capabilities_it_needs() -> None:
+    page = Remedy(kind="label_pr", reason="x", requires=("pull_request_labels",))
+    [(_, action, reason)] = one([page])
+    assert action is Action.REJECT and "cannot pull request labels" in reason
+    ok = Remedy(kind="custom_issue", reason="x", requires=("issues",))
+    assert one([ok])[0][1] is Action.APPLY

@@ -21,6 +21,10 @@ class Remedy:
     :ivar reversible: the change undoes itself or is trivially undone (retry, label, TTL).
     :ivar needs_review: it edits code and must go through a reviewed change request.
     :ivar writes: it calls a provider write endpoint when applied.
+    :ivar escalates: applying it hands the incident to people (a tracking issue, a page); its
+        outcome's link becomes the incident's ``tracking_issue``.
+    :ivar requires: provider capabilities it needs (values of ``Capability``); the policy
+        engine refuses it when the provider lacks one.
     :ivar source: the plugin that proposed it.
     """
 
@@ -31,6 +35,8 @@ class Remedy:
     reversible: bool = True
     needs_review: bool = False
     writes: bool = True
+    escalates: bool = False
+    requires: tuple[str, ...] = ()
     source: str = ""
 
 

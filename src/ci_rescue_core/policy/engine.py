@@ -41,8 +41,8 @@ class Decision:
     reason: str
 
 
-_REQUIRED_CAPABILITY: dict[str, Capability] = {
-    RemedyKind.ISSUE: Capability.ISSUES,
+_REQUIRED_CAPABILITY: dict[str, tuple[Capability, ...]] = {
+    RemedyKind.ISSUE: (Capability.ISSUES,),
 }
 
 #: Order in which approved remedies are applied: cheap and reversible first.
@@ -103,9 +103,10 @@ def _refusal(
 ) -> str | None:
     if remedy.kind in RemedyKind.RETRIES:
         return _retry_refusal(remedy, run, failed_ids, category_of, policy, capabilities)
-    needed = _REQUIRED_CAPABILITY.get(remedy.kind)
-    if needed is not None and needed not in capabilities:
-        return f"the {run.provider} provider cannot {needed.value.replace('_', ' ')}"
+    needed = {c.value for c in _REQUIRED_CAPABILITY.get(remedy.kind, ())} | set(remedy.requires)
+    missing = sorted(needed - {c.value for c in capabilities})
+    if missing:
+        return f"the {run.provider} provider cannot {', '.join(missing).replace('_', ' ')}"
     return None
 
 
