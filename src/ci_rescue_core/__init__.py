@@ -22,8 +22,8 @@ from ci_rescue_core.errors import (
     UnknownProviderError,
     WriteRefusedError,
 )
-from ci_rescue_core.hookspecs import hookimpl
 from ci_rescue_core.hooks import Hooks
+from ci_rescue_core.hookspecs import hookimpl
 from ci_rescue_core.logs import LogAnalysis, analyze_log
 from ci_rescue_core.models import (
     Category,
@@ -99,8 +99,8 @@ __all__ = [
     "RescueConfig",
     "RescueError",
     "Rescuer",
-    "Runtime",
     "RunRef",
+    "Runtime",
     "SQLiteStore",
     "Severity",
     "SignatureError",
