@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
+from pathlib import Path
+
+import pytest
 
 from ci_rescue_core.runtime import Runtime
 
@@ -11,3 +15,21 @@ TOKEN_ENV = "TEST_CI_RESCUE_GITHUB_TOKEN"
 
 #: ``make_runtime(mode=..., token=..., base_url=..., plugins=(...), **provider_settings)``
 RuntimeFactory = Callable[..., Runtime]
+
+
+def corpus_dir() -> Path:
+    """The shared corpus (``../shared/corpus`` next to the checkout, or ``$CI_RESCUE_CORPUS``).
+
+    Skips the calling test, saying why, on machines that do not have it (a user's machine).
+    """
+    configured = os.environ.get("CI_RESCUE_CORPUS")
+    candidate = (
+        Path(configured)
+        if configured
+        else Path(__file__).resolve().parents[2] / "shared" / "corpus"
+    )
+    if not candidate.is_dir():
+        pytest.skip(
+            f"the shared corpus is not at {candidate} (set CI_RESCUE_CORPUS to run corpus tests)"
+        )
+    return candidate

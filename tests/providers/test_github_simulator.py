@@ -19,6 +19,7 @@ from github.GithubRetry import GithubRetry
 
 from ci_rescue_providers.simulators import GitHubSimulator, SimJob, format_actions_log
 from ci_rescue_providers.simulators.github import MAX_ATTEMPTS, NotFoundError
+from tests.support import corpus_dir
 
 REPO = "acme/app"
 SHA = "a" * 40
@@ -500,14 +501,7 @@ def test_write_requests_empty_after_reads(sim: GitHubSimulator, gh: github.Githu
 
 
 def _corpus() -> Path:
-    candidates = [
-        Path(__file__).resolve().parents[2].parent / "shared" / "corpus",
-        Path("/work/shared/corpus"),
-    ]
-    for candidate in candidates:
-        if candidate.is_dir():
-            return candidate
-    pytest.skip("webhook corpus (../shared/corpus) is not available on this machine")
+    return corpus_dir()
 
 
 @pytest.mark.corpus
