@@ -5,7 +5,10 @@
 
 from __future__ import annotations
 
+import glob
+import os
 import shutil
+import subprocess
 
 import nox
 
@@ -13,7 +16,20 @@ nox.options.sessions = ["tests", "lint", "types", "examples"]
 nox.options.reuse_existing_virtualenvs = True
 
 SUPPORTED = ["3.10", "3.11", "3.12", "3.13"]
-INSTALLED = [version for version in SUPPORTED if shutil.which(f"python{version}")]
+
+
+def _interpreter(version: str) -> str | None:
+    """A working interpreter for *version*: on PATH, or installed by pyenv but not activated."""
+    pyenv_root = os.environ.get("PYENV_ROOT", os.path.expanduser("~/.pyenv"))
+    candidates = [shutil.which(f"python{version}")]
+    candidates += sorted(glob.glob(f"{pyenv_root}/versions/{version}.*/bin/python{version}"))
+    for candidate in candidates:
+        if candidate and subprocess.run([candidate, "-c", ""], capture_output=True).returncode == 0:
+            return candidate
+    return None
+
+
+INSTALLED = [path for path in map(_interpreter, SUPPORTED) if path]
 
 
 @nox.session(python=INSTALLED or SUPPORTED[-1:])
