@@ -114,8 +114,7 @@ class Rescuer:
         """Verify, parse and handle one webhook delivery (raw body bytes)."""
         self.provider.verify_webhook(headers, body)
         payload = parse_json_body(body)
-        lowered = {key.lower(): value for key, value in headers.items()}
-        delivery = lowered.get("x-github-delivery") or lowered.get("idempotency-key")
+        delivery = self.provider.delivery_id(headers, payload)
         return self.handle_payload(event_type, payload, delivery_id=delivery)
 
     def handle_payload(

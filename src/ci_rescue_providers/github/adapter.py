@@ -11,9 +11,16 @@ import httpx
 from github.Repository import Repository
 from github.WorkflowRun import WorkflowRun
 
-from ci_rescue_core.errors import AuthenticationError, PayloadError
+from ci_rescue_core.errors import AuthenticationError, PayloadError, ProviderError
 from ci_rescue_core.models import CIEvent, JobRef, RunRef
-from ci_rescue_core.provider import Capability, IssueRef
+from ci_rescue_core.provider import (
+    Annotation,
+    Capability,
+    ChangeRequestRef,
+    FileEdit,
+    IssueRef,
+    TestResult,
+)
 from ci_rescue_providers.github.errors import translated
 from ci_rescue_providers.github.webhook import (
     job_from_json,
@@ -71,6 +78,11 @@ class GitHubProvider:
         """Check ``X-Hub-Signature-256`` over the raw body."""
         verify_signature(headers, body, self._secret)
 
+    def delivery_id(self, headers: Mapping[str, str], payload: Mapping[str, Any]) -> str | None:
+        """``X-GitHub-Delivery``: unchanged when GitHub redelivers."""
+        lowered = {key.lower(): value for key, value in headers.items()}
+        return lowered.get("x-github-delivery") or None
+
     def parse_event(
         self, event_type: str, payload: Mapping[str, Any], *, delivery_id: str | None = None
     ) -> CIEvent | None:
@@ -119,19 +131,31 @@ class GitHubProvider:
                 yield response.iter_bytes(LOG_CHUNK_BYTES)
 
     def list_runs(
-        self, repo: str, *, sha: str | None = None, branch: str | None = None, limit: int = 30
+        self,
+        repo: str,
+        *,
+        sha: str | None = None,
+        branch: str | None = None,
+        status: str | None = None,
+        limit: int = 30,
     ) -> list[RunRef]:
-        """Recent runs of *repo*, newest first, filtered by head sha and/or branch."""
+        """Recent runs of *repo*, newest first, filtered by head sha, branch and status."""
         filters: dict[str, Any] = {}
         if sha:
             filters["head_sha"] = sha
         if branch:
             filters["branch"] = branch
+        if status:
+            # "failed" covers failure, timed_out and startup_failure: ask for completed runs
+            filters["status"] = "completed" if status == "failed" else status
         with self._translated(f"workflow runs of {repo}"):
             runs = self._repo(repo).get_workflow_runs(**filters)
             found: list[RunRef] = []
             for run in runs:
-                found.append(run_from_json(run.raw_data, repo))
+                ref = run_from_json(run.raw_data, repo)
+                if status == "failed" and not ref.failed:
+                    continue
+                found.append(ref)
                 if len(found) >= limit:
                     break
             return found
@@ -188,6 +212,55 @@ class GitHubProvider:
                 title=title, body=body, labels=list(labels), assignees=list(assignees)
             )
             return IssueRef(url=issue.html_url, number=str(issue.number), created=True)
+
+    # -- not yet supported (capabilities do not list them, so policy never asks) ----------
+
+    def test_results(self, job: JobRef) -> list[TestResult]:
+        """GitHub has no per-test API: results come from logs and JUnit artifacts."""
+        raise self._unsupported("test reports")
+
+    def read_file(self, repo: str, path: str, *, ref: str | None = None) -> str | None:
+        """Not supported yet."""
+        raise self._unsupported("reading files")
+
+    def resolve_owners(
+        self, repo: str, paths: Sequence[str], *, ref: str | None = None
+    ) -> list[str]:
+        """Not supported yet."""
+        raise self._unsupported("resolving owners")
+
+    def cancel_run(self, run: RunRef) -> None:
+        """Not supported yet."""
+        raise self._unsupported("cancelling runs")
+
+    def open_change_request(
+        self,
+        repo: str,
+        *,
+        branch: str,
+        title: str,
+        body: str,
+        edits: Sequence[FileEdit],
+        base: str | None = None,
+        labels: Sequence[str] = (),
+        draft: bool = False,
+        auto_merge: bool = False,
+    ) -> ChangeRequestRef:
+        """Not supported yet."""
+        raise self._unsupported("change requests")
+
+    def comment(self, repo: str, number: str, body: str) -> str:
+        """Not supported yet."""
+        raise self._unsupported("comments")
+
+    def annotate(
+        self, run: RunRef, *, title: str, summary: str, annotations: Sequence[Annotation] = ()
+    ) -> str:
+        """Not supported yet."""
+        raise self._unsupported("annotations")
+
+    def _unsupported(self, what: str) -> ProviderError:
+        return ProviderError(f"{what} are not supported by this adapter", provider=self.name)
 
     def close(self) -> None:
         """Close the HTTP connections of both clients."""
