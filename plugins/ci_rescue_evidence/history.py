@@ -1,0 +1,1 @@
+"""History-based flake evidence (in progress)."""

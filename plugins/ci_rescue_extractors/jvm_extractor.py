@@ -1,0 +1,1 @@
+"""Log extractor plugin `jvm_extractor` (in progress; a module without hooks is a valid, inert plugin)."""

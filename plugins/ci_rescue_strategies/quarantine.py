@@ -1,0 +1,1 @@
+"""Quarantine strategy (in progress)."""

@@ -1,0 +1,1 @@
+"""circleci provider (in progress)."""
