@@ -15,108 +15,22 @@ from collections.abc import Iterable
 from ci_rescue_core.logs.clean import LogCleaner
 from ci_rescue_core.logs.excerpt import LogExcerpt, LogLine
 from ci_rescue_core.logs.fingerprint import normalise
+from ci_rescue_core.logs.keywords import LINE_START_PATTERN, SUBSTRINGS, WORDS
 from ci_rescue_core.logs.redact import Redactor
 
 #: Lines of a baseline (passing) log remembered, as hashes of their normalised text.
 MAX_BASELINE_LINES = 200_000
 
-# Broad on purpose: the extractors decide what a line means, this only decides what to keep.
-# Matched against the lower-cased line (case-insensitive matching is several times slower).
-_SUBSTRINGS = (
-    "error",
-    "errno",
-    "err!",
-    "fail",
-    "fatal",
-    "panic",
-    "exception",
-    "traceback",
-    "abort",
-    "assert",
-    "crash",
-    "segfault",
-    "segmentation",
-    "core dumped",
-    "sigsegv",
-    "sigkill",
-    "sigterm",
-    "sigint",
-    "interrupt",
-    "killed",
-    "oomkill",
-    "oom-kill",
-    "out of memory",
-    "bad_alloc",
-    "exit code",
-    "exit status",
-    "exited with",
-    "returned non-zero",
-    "timed out",
-    "timeout",
-    "time limit",
-    "exceeded",
-    "cancel",
-    "denied",
-    "unauthori",
-    "forbidden",
-    "permission",
-    "credential",
-    "not supplied",
-    "not accessible",
-    "authenticat",
-    "rate limit",
-    "too many requests",
-    "toomanyrequests",
-    "could not",
-    "couldn't",
-    "cannot",
-    "can't",
-    "unable to",
-    "not found",
-    "no such",
-    "no module named",
-    "no matching",
-    "missing",
-    "undefined",
-    "unresolved",
-    "unsatisfi",
-    "incompatible",
-    "conflict",
-    "mismatch",
-    "invalid",
-    "violation",
-    "reject",
-    "refused",
-    "reset by peer",
-    "econn",
-    "etimedout",
-    "eai_again",
-    "enotfound",
-    "resolve host",
-    "name resolution",
-    "handshake",
-    "unreachable",
-    "no space left",
-    "shutdown signal",
-    "lost communication",
-    "regression",
-    "would reformat",
-    "would be reformatted",
-    "unexpected",
-)
-_WORDS = ("oom", "wrong", "401", "403", "404", "429", "500", "502", "503", "504")
-_FIRST_CHARS = "".join(sorted({word[0] for word in (*_SUBSTRINGS, *_WORDS)}))
+_FIRST_CHARS = "".join(sorted({word[0] for word in (*SUBSTRINGS, *WORDS)}))
 _KEYWORDS = re.compile(
     # The look-ahead lets the regex engine skip positions that cannot start a keyword.
     f"(?=[{re.escape(_FIRST_CHARS)}])(?:"
-    + "|".join(re.escape(word) for word in _SUBSTRINGS)
+    + "|".join(re.escape(word) for word in SUBSTRINGS)
     + r"|\b(?:"
-    + "|".join(_WORDS)
+    + "|".join(WORDS)
     + r")\b)"
 )
-# Line starts: pytest ``E`` lines and ``rootdir:`` (names the project), jest / mocha failure
-# marks, LaTeX-style ``!`` errors.
-_LINE_START = re.compile(r"E\s|rootdir: |\s*[\u2715\u2717\u2716\u00d7\u25cf]\s|!\s")
+_LINE_START = re.compile(LINE_START_PATTERN)
 
 
 def is_candidate(text: str) -> bool:
