@@ -291,7 +291,7 @@ def test_demo_runs_offline_and_exits_zero() -> None:
     assert "demo finished" in result.stdout
 
 
-@pytest.mark.parametrize("command", [[], ["demo"], ["handle"], ["analyze"], ["plugins"]])
+@pytest.mark.parametrize("command", [[], ["demo"], ["handle"], ["analyze"], ["plugins"], ["watch"]])
 def test_help_everywhere(command: list[str]) -> None:
     with pytest.raises(SystemExit) as caught:
         build_parser().parse_args([*command, "--help"])
@@ -305,3 +305,21 @@ def test_plugins_lists_the_builtins_loaded_from_entry_points() -> None:
     assert {"github", "retry", "tracking_issue", "same_sha", "pytest_extractor"} <= set(rows)
     assert rows["retry"]["distribution"] == "ci-rescue"
     assert "rescue_apply_remedy" in rows["retry"]["hooks"]
+
+
+def test_watch_once_handles_new_failures_as_json(sim: GitHubSimulator, tmp_path: Path) -> None:
+    run_id = failing_run(sim)
+    config = str(rescue_yaml(tmp_path, sim.base_url))
+    args = ["watch", "--provider", "github", "--repo", REPO, "--once", "--config", config]
+    result = cli(*args, "--format", "json", env={"CLI_TEST_GITHUB_TOKEN": TOKEN})
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert [h["run"]["run_id"] for h in report["handled"]] == [str(run_id)]
+    assert report["handled"][0]["status"] == "handled"
+    again = cli(*args, "--format", "json", env={"CLI_TEST_GITHUB_TOKEN": TOKEN})
+    assert json.loads(again.stdout)["handled"] == []
+
+
+def test_watch_rejects_a_bad_duration(tmp_path: Path) -> None:
+    result = cli("watch", "--provider", "github", "--repo", REPO, "--once", "--since", "yesterday")
+    assert_one_clear_error(result, "invalid duration 'yesterday'")
