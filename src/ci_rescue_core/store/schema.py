@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-SCHEMA_VERSION = 1
-
 #: Statements that take an empty database to SCHEMA_VERSION, in order.  A later version appends
-#: a new list to MIGRATIONS; existing entries never change.
+#: a new tuple to MIGRATIONS; existing entries never change.  Version N is MIGRATIONS[N - 1].
 MIGRATIONS: tuple[tuple[str, ...], ...] = (
     (
         """
@@ -62,4 +60,20 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         )
         """,
     ),
+    # version 2: the webhook inbox (accepted deliveries waiting for the worker)
+    (
+        """
+        CREATE TABLE webhook_inbox (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            provider TEXT NOT NULL, event_type TEXT NOT NULL, delivery_id TEXT,
+            headers TEXT NOT NULL, body BLOB NOT NULL, received_at TEXT NOT NULL,
+            status TEXT NOT NULL, attempts INTEGER NOT NULL DEFAULT 0,
+            not_before TEXT, error TEXT, finished_at TEXT
+        )
+        """,
+        "CREATE UNIQUE INDEX webhook_inbox_delivery ON webhook_inbox (provider, delivery_id)",
+        "CREATE INDEX webhook_inbox_pending ON webhook_inbox (status, id)",
+    ),
 )
+
+SCHEMA_VERSION = len(MIGRATIONS)
