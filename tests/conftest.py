@@ -31,6 +31,7 @@ def make_runtime(sim: GitHubSimulator, tmp_path: Path) -> Iterator[RuntimeFactor
         token: str = TOKEN,
         base_url: str | None = None,
         plugins: tuple[object, ...] = (),
+        webhook_secret: str | None = None,
         **provider: object,
     ) -> Runtime:
         settings: dict[str, object] = {
@@ -49,7 +50,10 @@ def make_runtime(sim: GitHubSimulator, tmp_path: Path) -> Iterator[RuntimeFactor
             output=OutputConfig(rescue_log="rescue.log"),
             base_dir=str(tmp_path),
         )
-        runtime = Runtime(config, environ={TOKEN_ENV: token}, plugins=plugins)
+        environ = {TOKEN_ENV: token}
+        if webhook_secret is not None:
+            environ["CI_RESCUE_WEBHOOK_SECRET"] = webhook_secret
+        runtime = Runtime(config, environ=environ, plugins=plugins)
         opened.append(runtime)
         return runtime
 

@@ -323,3 +323,46 @@ def test_watch_once_handles_new_failures_as_json(sim: GitHubSimulator, tmp_path:
 def test_watch_rejects_a_bad_duration(tmp_path: Path) -> None:
     result = cli("watch", "--provider", "github", "--repo", REPO, "--once", "--since", "yesterday")
     assert_one_clear_error(result, "invalid duration 'yesterday'")
+
+
+def test_serve_receives_a_signed_delivery_and_stops_on_sigterm(
+    sim: GitHubSimulator, tmp_path: Path
+) -> None:
+    import signal
+    import socket
+    import time
+
+    import httpx
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    config = rescue_yaml(tmp_path, sim.base_url)
+    env = {**os.environ, "CLI_TEST_GITHUB_TOKEN": TOKEN, "CI_RESCUE_WEBHOOK_SECRET": "s3cret"}
+    command = [sys.executable, "-m", "ci_rescue_core.cli.main", "serve", "--port", str(port)]
+    with subprocess.Popen(
+        [*command, "--config", str(config)], env=env, stderr=subprocess.PIPE, text=True
+    ) as server:
+        try:
+            url = f"http://127.0.0.1:{port}"
+            deadline = time.monotonic() + 30
+            while True:  # wait until it listens
+                try:
+                    httpx.get(f"{url}/healthz", timeout=1)
+                    break
+                except httpx.TransportError:
+                    assert time.monotonic() < deadline, "serve did not start"
+                    time.sleep(0.1)
+            headers, body = sim.webhook_delivery(
+                "workflow_run", sim.workflow_run_event(failing_run(sim)), secret="s3cret"
+            )
+            response = httpx.post(f"{url}/webhooks/github", headers=headers, content=body)
+            assert response.status_code == 202
+            while not sim.get_issues(REPO):
+                assert time.monotonic() < deadline, "the worker did not open the issue"
+                time.sleep(0.1)
+        finally:
+            server.send_signal(signal.SIGTERM)
+            _, stderr = server.communicate(timeout=30)
+    assert server.returncode == 0, stderr
+    assert "listening on" in stderr and "Traceback" not in stderr

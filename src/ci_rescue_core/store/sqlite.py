@@ -10,7 +10,7 @@ import json
 import sqlite3
 import threading
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -89,6 +89,16 @@ class SQLiteStore:
                 for statement in MIGRATIONS[version]:
                     db.execute(statement)
                 db.execute(f"PRAGMA user_version = {version + 1}")
+
+    def transaction(self) -> AbstractContextManager[sqlite3.Connection]:
+        """One write transaction (``BEGIN IMMEDIATE`` … ``COMMIT``, rolled back on error), for
+        modules that keep their own tables in the store (the webhook inbox)."""
+        return self._transaction()
+
+    def read(self, query: str, params: Sequence[object] = ()) -> list[sqlite3.Row]:
+        """Rows of one read-only query (thread-safe)."""
+        with self._lock:
+            return self._db.execute(query, params).fetchall()
 
     @contextmanager
     def _transaction(self) -> Iterator[sqlite3.Connection]:

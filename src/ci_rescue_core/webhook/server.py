@@ -1,0 +1,81 @@
+"""Serving the webhook app: a threaded stdlib WSGI server plus the worker, on one runtime."""
+
+from __future__ import annotations
+
+import socketserver
+import threading
+from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
+
+from ci_rescue_core.provider import Provider
+from ci_rescue_core.runtime import Runtime
+from ci_rescue_core.webhook.app import WebhookApp
+from ci_rescue_core.webhook.inbox import Inbox
+from ci_rescue_core.webhook.worker import Worker
+
+
+class _ThreadingWSGIServer(socketserver.ThreadingMixIn, WSGIServer):
+    daemon_threads = True
+
+
+class _QuietHandler(WSGIRequestHandler):
+    def log_message(self, format: str, *args: object) -> None:
+        """Access logs go through :mod:`logging`, not stderr."""
+
+
+class WebhookServer:
+    """The receiver and its worker for one :class:`Runtime`.
+
+    ``port=0`` picks a free port (see :attr:`url`).  Use as a context manager or call
+    :meth:`start` / :meth:`stop`.
+    """
+
+    def __init__(self, runtime: Runtime, *, host: str = "127.0.0.1", port: int = 8080) -> None:
+        self.runtime = runtime
+        self.inbox = Inbox(runtime.store)
+        self.worker = Worker(self.inbox, runtime.rescuer)
+        self.app = WebhookApp(self._provider, self.inbox, wake=self.worker.wake)
+        self._server = make_server(
+            host, port, self.app, server_class=_ThreadingWSGIServer, handler_class=_QuietHandler
+        )
+        self._thread: threading.Thread | None = None
+
+    def _provider(self, name: str) -> Provider:
+        self.runtime.registry.factory(name)  # unknown names raise before anything is built
+        return self.runtime.provider(name)
+
+    @property
+    def url(self) -> str:
+        """``http://host:port``."""
+        host, port = self._server.server_address[:2]
+        return f"http://{host!s}:{port}"
+
+    def start(self) -> WebhookServer:
+        """Start the worker and serve on a background thread."""
+        self.worker.start()
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, name="ci-rescue-webhooks", daemon=True
+        )
+        self._thread.start()
+        return self
+
+    def serve_forever(self) -> None:
+        """Start the worker and serve on this thread until :meth:`stop` (or an interrupt)."""
+        self.worker.start()
+        try:
+            self._server.serve_forever()
+        finally:
+            self.worker.stop()
+
+    def stop(self) -> None:
+        """Stop serving, let the worker finish its delivery, close the socket."""
+        self._server.shutdown()
+        self._server.server_close()
+        self.worker.stop()
+        if self._thread is not None:
+            self._thread.join(10)
+
+    def __enter__(self) -> WebhookServer:
+        return self.start()
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.stop()
