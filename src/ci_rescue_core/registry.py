@@ -10,12 +10,7 @@ from ci_rescue_core.hooks import Hooks
 from ci_rescue_core.provider import Provider, ProviderFactory, ProviderSettings
 
 #: Providers ci-rescue knows of, with what to do when none is registered under that name.
-KNOWN_ELSEWHERE: Mapping[str, str] = MappingProxyType(
-    {
-        "gitlab": "GitLab support ships in a later ci-rescue release",
-        "circleci": "CircleCI support ships in a later ci-rescue release",
-    }
-)
+KNOWN_ELSEWHERE: Mapping[str, str] = MappingProxyType({})
 
 
 class ProviderRegistry:

@@ -5,9 +5,11 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+import attrs
 import pluggy
 
 from ci_rescue_core.config import RescueConfig, load_policy
+from ci_rescue_core.errors import ConfigError
 from ci_rescue_core.hooks import Hooks
 from ci_rescue_core.orchestrator import Rescuer
 from ci_rescue_core.plugins import make_plugin_manager
@@ -47,14 +49,31 @@ class Runtime:
         self.registry = ProviderRegistry(self.hooks)
         self.store = SQLiteStore(config.store_path)
         self._providers: dict[str, Provider] = {}
+        self._building: set[str] = set()
         self._policies: dict[str, Policy] = {}
 
     def provider(self, name: str) -> Provider:
-        """The provider *name*, built on first use from its settings."""
+        """The provider *name*, built on first use from its settings.
+
+        When its section names a ``vcs`` provider (CircleCI's issues and change requests go
+        through GitHub or GitLab), that one is built first and passed in
+        ``ProviderSettings.companions``.
+        """
         if name not in self._providers:
-            self._providers[name] = self.registry.build(
-                self.config.provider_settings(name, self.environ)
-            )
+            settings = self.config.provider_settings(name, self.environ)
+            vcs = settings.options.get("vcs")
+            if vcs and vcs != name:
+                if name in self._building:
+                    raise ConfigError(
+                        f"providers.{name}.vcs: the vcs settings form a cycle", key="vcs"
+                    )
+                self._building.add(name)
+                try:
+                    companion = self.provider(str(vcs))
+                finally:
+                    self._building.discard(name)
+                settings = attrs.evolve(settings, companions={str(vcs): companion})
+            self._providers[name] = self.registry.build(settings)
         return self._providers[name]
 
     def policy_for(self, repo: str) -> Policy:

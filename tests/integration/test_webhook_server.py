@@ -213,3 +213,16 @@ def test_deliveries_left_in_progress_by_a_dead_process_are_recovered(
     finally:
         worker.stop()
     assert len(sim.get_issues(REPO)) == 1
+
+
+def test_a_provider_outage_while_parsing_answers_503(
+    sim: GitHubSimulator, server: WebhookServer
+) -> None:
+    run_id = broken_run(sim)
+    job = sim.get_jobs(run_id)[0]
+    payload = sim.check_run_event(job["id"])
+    headers, body = sim.webhook_delivery("check_run", payload, secret=SECRET)
+    sim.inject_fault("GET", r".*", status=502, times=50)
+    response = post(server, "/webhooks/github", headers, body)
+    assert response.status_code == 503, response.text
+    assert server.inbox.items() == []

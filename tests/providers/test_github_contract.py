@@ -78,10 +78,19 @@ class GitHubHarness:
         ]
 
     def change_requests(self) -> list[Mapping[str, Any]]:
-        return []
+        return [
+            {
+                "title": pull["title"],
+                "source_branch": pull["head"]["ref"],
+                "target_branch": pull["base"]["ref"],
+                "labels": [label["name"] for label in pull["labels"]],
+                "files": pull["files"],
+            }
+            for pull in self.sim.get_pulls(self.repo)
+        ]
 
     def default_branch_file(self, path: str) -> str | None:
-        return None
+        return self.sim.get_file(self.repo, path)
 
 
 class TestGitHubProvider(ProviderContract):
@@ -89,6 +98,7 @@ class TestGitHubProvider(ProviderContract):
     def harness(self) -> Iterator[GitHubHarness]:
         with GitHubSimulator(token="t") as sim:
             sim.add_repo("acme/contract")
+            sim.add_file("acme/contract", "constraints.txt", "requests==2.32.0\n")
             provider = build_provider(
                 ProviderSettings(
                     name="github",

@@ -35,6 +35,13 @@ class ProviderConfig:
     :ivar backoff_factor: exponential back-off base for retried 5xx responses, in seconds.
     :ivar min_request_interval: seconds between two API requests (GitHub's advice: 0.25).
     :ivar min_write_interval: seconds between two API writes (GitHub's advice: 1.0).
+    :ivar vcs: for CI-only providers (CircleCI): the provider the repositories live on
+        (``github`` or ``gitlab``); issues and change requests go through it.
+    :ivar app_id_env: GitHub: environment variable holding a GitHub App's id; when set (and
+        the variable is), the provider authenticates as that App's installation instead of
+        with the token.
+    :ivar private_key_env: GitHub: environment variable holding the App's private key (PEM
+        text or the path of a PEM file).
     """
 
     base_url: str | None = None
@@ -46,6 +53,9 @@ class ProviderConfig:
     backoff_factor: float = attrs.field(default=0.5, validator=attrs.validators.ge(0))
     min_request_interval: float = attrs.field(default=0.25, validator=attrs.validators.ge(0))
     min_write_interval: float = attrs.field(default=1.0, validator=attrs.validators.ge(0))
+    app_id_env: str | None = None
+    private_key_env: str | None = None
+    vcs: str | None = None
 
 
 @attrs.frozen(kw_only=True)
@@ -127,6 +137,13 @@ class RescueConfig:
                 "seconds_between_requests": section.min_request_interval,
                 "seconds_between_writes": section.min_write_interval,
                 "webhook_secret_env": section.webhook_secret_env,
+                "vcs": section.vcs,
+                "app_id": env.get(section.app_id_env) if section.app_id_env else None,
+                "app_id_env": section.app_id_env,
+                "private_key": env.get(section.private_key_env)
+                if section.private_key_env
+                else None,
+                "private_key_env": section.private_key_env,
             },
         )
 
@@ -138,6 +155,8 @@ class RescueConfig:
             names.add(section.webhook_secret_env)
             if section.token_env:
                 names.add(section.token_env)
+            if section.private_key_env:
+                names.add(section.private_key_env)
         return tuple(sorted({env[name] for name in names if env.get(name)}))
 
 

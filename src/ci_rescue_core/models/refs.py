@@ -61,6 +61,9 @@ class JobRef:
 
     :ivar name: the job's display name, matrix values included (``test (3.11, ubuntu)``).
     :ivar matrix: the matrix values parsed from the name, in order.
+    :ivar failure_reason: why the provider says a failed job failed, in its own words
+        (GitLab ``failure_reason``: ``runner_system_failure``, ``script_failure``...);
+        ``None`` when the provider does not say or the job did not fail.
     """
 
     run: RunRef
@@ -74,6 +77,7 @@ class JobRef:
     runner: str | None = None
     failed_step: str | None = None
     url: str = ""
+    failure_reason: str | None = None
 
     @property
     def failed(self) -> bool:

@@ -7,7 +7,8 @@ delivery id answers ``200`` and is not queued again.  ``GET /healthz`` answers `
 
 Every bad request gets a JSON error naming the problem and the server keeps serving:
 ``404`` unknown provider or path, ``405`` wrong method, ``411``/``413`` missing or oversized
-body, ``400`` malformed payload, ``401`` wrong or missing signature (nothing is stored).
+body, ``400`` malformed payload, ``401`` wrong or missing signature (nothing is stored), ``503`` the
+provider's API failed while the delivery was being parsed (the provider will deliver again).
 """
 
 from __future__ import annotations
@@ -16,7 +17,12 @@ import json
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
-from ci_rescue_core.errors import PayloadError, SignatureError, UnknownProviderError
+from ci_rescue_core.errors import (
+    PayloadError,
+    ProviderError,
+    SignatureError,
+    UnknownProviderError,
+)
 from ci_rescue_core.orchestrator import parse_json_body
 from ci_rescue_core.provider import Provider
 from ci_rescue_core.webhook.inbox import Inbox
@@ -84,6 +90,10 @@ class WebhookApp:
             return "401 Unauthorized", {"error": str(exc)}
         except PayloadError as exc:
             return "400 Bad Request", {"error": str(exc)}
+        except ProviderError as exc:
+            # parsing may ask the provider (which attempt is this?): it is down, not the sender
+            # wrong; a 5xx makes GitHub, GitLab and CircleCI deliver again later.
+            return "503 Service Unavailable", {"error": str(exc)}
 
     def _receive(
         self, provider_name: str, environ: Mapping[str, Any]

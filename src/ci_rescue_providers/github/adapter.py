@@ -1,11 +1,12 @@
-"""The GitHub Actions adapter: domain verbs in, models out, on a ready-made PyGithub client."""
+"""The GitHub Actions adapter: domain verbs in, models out, on ready-made PyGithub clients."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from typing import Any
 
+import attrs
 import github
 import httpx
 from github.Repository import Repository
@@ -21,6 +22,15 @@ from ci_rescue_core.provider import (
     IssueRef,
     TestResult,
 )
+from ci_rescue_providers.github import changes, reporting
+from ci_rescue_providers.github.check_events import (
+    CHECK_EVENTS,
+    actionable_check,
+    parse_check_event,
+)
+from ci_rescue_providers.github.clients import ClientSource, TokenClient
+from ci_rescue_providers.github.codeowners import CODEOWNERS_LOCATIONS, owners_of, parse_codeowners
+from ci_rescue_providers.github.contents import read_text
 from ci_rescue_providers.github.errors import translated
 from ci_rescue_providers.github.webhook import (
     job_from_json,
@@ -30,18 +40,22 @@ from ci_rescue_providers.github.webhook import (
 )
 
 LOG_CHUNK_BYTES = 256 * 1024
+PULL_REQUEST_EVENTS = frozenset({"pull_request", "pull_request_target"})
 
 
 class GitHubProvider:
     """GitHub Actions through PyGithub (and httpx for the unauthenticated log blobs).
 
-    :param client: a configured ``github.Github`` (base URL, auth, retries set by the factory).
+    :param clients: where the PyGithub client of each repository comes from (a
+        :class:`~ci_rescue_providers.github.clients.TokenClient` or
+        :class:`~ci_rescue_providers.github.clients.AppClients`); a plain ``github.Github`` is
+        used for every repository.
     :param blob_client: an ``httpx.Client`` *without* credentials, for the signed log URLs
         the API redirects to.
     :param webhook_secret: the shared secret for ``X-Hub-Signature-256``.
     :param token_env: the variable the token came from, named in authentication errors.
-    :param has_token: False when no token was configured: webhooks still verify and parse, and
-        the first API call raises an :class:`AuthenticationError` naming *token_env*.
+    :param has_token: False when no credentials were configured: webhooks still verify and
+        parse, and the first API call raises an :class:`AuthenticationError` naming *token_env*.
     """
 
     name = "github"
@@ -49,14 +63,21 @@ class GitHubProvider:
         {
             Capability.RERUN_FAILED_JOBS,
             Capability.RERUN_JOBS,
+            Capability.CANCEL,
             Capability.ISSUES,
+            Capability.CHANGE_REQUESTS,
+            Capability.AUTO_MERGE,
+            Capability.COMMENTS,
+            Capability.ANNOTATIONS,
+            Capability.OWNERS,
             Capability.RUN_HISTORY,
+            Capability.READ_FILES,
         }
     )
 
     def __init__(
         self,
-        client: github.Github,
+        clients: ClientSource | github.Github,
         *,
         blob_client: httpx.Client,
         webhook_secret: str | None = None,
@@ -64,13 +85,14 @@ class GitHubProvider:
         base_url: str = "https://api.github.com",
         has_token: bool = True,
     ) -> None:
-        self._gh = client
+        if isinstance(clients, github.Github):
+            clients = TokenClient(clients, credentials=f"the token in {token_env}")
+        self._clients = clients
         self._has_token = has_token
         self._blobs = blob_client
         self._secret = webhook_secret
         self._token_env = token_env
         self._base_url = base_url
-        self._repos: dict[str, Repository] = {}
 
     # -- webhooks --------------------------------------------------------------------------
 
@@ -86,16 +108,35 @@ class GitHubProvider:
     def parse_event(
         self, event_type: str, payload: Mapping[str, Any], *, delivery_id: str | None = None
     ) -> CIEvent | None:
-        """``workflow_run`` and ``workflow_job`` payloads as :class:`CIEvent`; others ``None``."""
+        """``workflow_run``, ``workflow_job``, and completed ``check_run``/``check_suite`` of
+        GitHub Actions as :class:`CIEvent`; anything else ``None``.
+
+        Check events are mapped to their workflow run through the API (one or two calls).
+        """
+        if event_type in CHECK_EVENTS:
+            if not actionable_check(event_type, payload):
+                return None
+            with self._translated(f"the workflow run of a {event_type} event"):
+                return parse_check_event(
+                    event_type, payload, repository=self._repo, delivery_id=delivery_id
+                )
         return parse_event(event_type, payload, delivery_id=delivery_id)
 
     # -- reads -----------------------------------------------------------------------------
 
     def get_run(self, repo: str, run_id: str) -> RunRef:
-        """The latest attempt of workflow run *run_id*."""
+        """The latest attempt of workflow run *run_id*.
+
+        Runs of pull requests from forks list no pull requests; those are looked up by the head
+        sha (``GET …/commits/{sha}/pulls``).
+        """
         with self._translated(f"workflow run {run_id} of {repo}"):
-            run = self._repo(repo).get_workflow_run(_numeric(run_id, "run id"))
-            return run_from_json(run.raw_data, repo)
+            run = run_from_json(
+                self._repo(repo).get_workflow_run(_numeric(run_id, "run id")).raw_data, repo
+            )
+            if run.event in PULL_REQUEST_EVENTS and not run.pr_numbers and run.head_sha:
+                run = attrs.evolve(run, pr_numbers=self._pulls_of_commit(repo, run.head_sha))
+            return run
 
     def list_jobs(self, run: RunRef) -> list[JobRef]:
         """The jobs of attempt ``run.attempt``: for each job name, its newest attempt up to it."""
@@ -112,9 +153,12 @@ class GitHubProvider:
                     newest[data["name"]] = data
             return [job_from_json(data, run) for data in newest.values()]
 
-    @contextmanager
-    def open_log(self, job: JobRef) -> Iterator[Iterator[bytes]]:
+    def open_log(self, job: JobRef) -> AbstractContextManager[Iterator[bytes]]:
         """Stream a job's log: ask the API for the blob URL, then fetch it without credentials."""
+        return self._open_log(job)
+
+    @contextmanager
+    def _open_log(self, job: JobRef) -> Iterator[Iterator[bytes]]:
         resource = f"log of job {job.job_id} ({job.name}) of {job.run.repo}"
         with self._translated(resource):
             repo = self._repo(job.run.repo)
@@ -149,9 +193,8 @@ class GitHubProvider:
             # "failed" covers failure, timed_out and startup_failure: ask for completed runs
             filters["status"] = "completed" if status == "failed" else status
         with self._translated(f"workflow runs of {repo}"):
-            runs = self._repo(repo).get_workflow_runs(**filters)
             found: list[RunRef] = []
-            for run in runs:
+            for run in self._repo(repo).get_workflow_runs(**filters):
                 ref = run_from_json(run.raw_data, repo)
                 if status == "failed" and not ref.failed:
                     continue
@@ -160,11 +203,40 @@ class GitHubProvider:
                     break
             return found
 
+    def read_file(self, repo: str, path: str, *, ref: str | None = None) -> str | None:
+        """A file's text at *ref* (default branch when ``None``); ``None`` when there is no
+        file at *path* (or it is a directory).
+
+        :raises PayloadError: when the file is not UTF-8 text.
+        """
+        with self._translated(f"{path} of {repo}", needs="contents: read"):
+            return read_text(self._repo(repo), path, ref=ref)
+
+    def resolve_owners(
+        self, repo: str, paths: Sequence[str], *, ref: str | None = None
+    ) -> list[str]:
+        """Owners of *paths* from the first CODEOWNERS of ``.github/``, the root, ``docs/``."""
+        for location in CODEOWNERS_LOCATIONS:
+            text = self.read_file(repo, location, ref=ref)
+            if text is not None:
+                return owners_of(parse_codeowners(text), paths)
+        return []
+
+    def test_results(self, job: JobRef) -> list[TestResult]:
+        """GitHub has no per-test API: results come from logs and JUnit artifacts."""
+        raise ProviderError(
+            "test reports are not supported by the GitHub adapter (GitHub has no per-test "
+            "API; results come from logs)",
+            provider=self.name,
+        )
+
     # -- writes ----------------------------------------------------------------------------
 
     def rerun_failed_jobs(self, run: RunRef) -> str:
         """``POST …/runs/{id}/rerun-failed-jobs``: only the failed jobs (and their dependents)."""
-        with self._translated(f"re-run of the failed jobs of run {run.run_id} in {run.repo}"):
+        with self._translated(
+            f"re-run of the failed jobs of run {run.run_id} in {run.repo}", needs="actions: write"
+        ):
             workflow_run = self._workflow_run(run)
             workflow_run._requester.requestJsonAndCheck(
                 "POST", f"{workflow_run.url}/rerun-failed-jobs"
@@ -181,12 +253,23 @@ class GitHubProvider:
         if len(job_ids) != 1:
             return self.rerun_failed_jobs(run)
         job_id = job_ids[0]
-        with self._translated(f"re-run of job {job_id} of run {run.run_id} in {run.repo}"):
+        with self._translated(
+            f"re-run of job {job_id} of run {run.run_id} in {run.repo}", needs="actions: write"
+        ):
             repo = self._repo(run.repo)
             repo._requester.requestJsonAndCheck(
                 "POST", f"{repo.url}/actions/jobs/{_numeric(job_id, 'job id')}/rerun"
             )
         return run.url
+
+    def cancel_run(self, run: RunRef) -> None:
+        """``POST …/runs/{id}/cancel``; a run that already finished (409) is left alone."""
+        with self._translated(f"cancel of run {run.run_id} in {run.repo}", needs="actions: write"):
+            try:
+                self._workflow_run(run).cancel()
+            except github.GithubException as exc:
+                if exc.status != 409:
+                    raise
 
     def open_issue(
         self,
@@ -199,7 +282,7 @@ class GitHubProvider:
         marker: str | None = None,
     ) -> IssueRef:
         """Open an issue, or comment on the open one whose body carries *marker*."""
-        with self._translated(f"issues of {repo}"):
+        with self._translated(f"issues of {repo}", needs="issues: write"):
             repository = self._repo(repo)
             if marker:
                 for issue in repository.get_issues(
@@ -212,26 +295,6 @@ class GitHubProvider:
                 title=title, body=body, labels=list(labels), assignees=list(assignees)
             )
             return IssueRef(url=issue.html_url, number=str(issue.number), created=True)
-
-    # -- not yet supported (capabilities do not list them, so policy never asks) ----------
-
-    def test_results(self, job: JobRef) -> list[TestResult]:
-        """GitHub has no per-test API: results come from logs and JUnit artifacts."""
-        raise self._unsupported("test reports")
-
-    def read_file(self, repo: str, path: str, *, ref: str | None = None) -> str | None:
-        """Not supported yet."""
-        raise self._unsupported("reading files")
-
-    def resolve_owners(
-        self, repo: str, paths: Sequence[str], *, ref: str | None = None
-    ) -> list[str]:
-        """Not supported yet."""
-        raise self._unsupported("resolving owners")
-
-    def cancel_run(self, run: RunRef) -> None:
-        """Not supported yet."""
-        raise self._unsupported("cancelling runs")
 
     def open_change_request(
         self,
@@ -246,46 +309,83 @@ class GitHubProvider:
         draft: bool = False,
         auto_merge: bool = False,
     ) -> ChangeRequestRef:
-        """Not supported yet."""
-        raise self._unsupported("change requests")
+        """One commit with *edits* on new branch *branch* off *base*, and its pull request.
+
+        Reuses the open pull request from *branch* (``created=False``); refuses a *branch* that
+        exists without one (:class:`WriteRefusedError`). ``auto_merge`` goes through GraphQL's
+        ``enablePullRequestAutoMerge``; the result says whether GitHub accepted it.
+        """
+        with self._translated(
+            f"change request {branch} in {repo}",
+            needs="contents: write and pull_requests: write",
+        ):
+            return changes.open_change_request(
+                self._repo(repo),
+                branch=branch,
+                title=title,
+                body=body,
+                edits=edits,
+                base=base,
+                labels=labels,
+                draft=draft,
+                auto_merge=auto_merge,
+                may_write_workflows=lambda: self._clients.may_write_workflows(repo),
+                credentials=self._clients.credentials,
+            )
 
     def comment(self, repo: str, number: str, body: str) -> str:
-        """Not supported yet."""
-        raise self._unsupported("comments")
+        """Comment on pull request (or issue) *number*; returns the comment's URL."""
+        with self._translated(f"comment on #{number} of {repo}", needs="issues: write"):
+            issue = self._repo(repo).get_issue(_numeric(number, "issue number"))
+            return issue.create_comment(body).html_url
 
     def annotate(
         self, run: RunRef, *, title: str, summary: str, annotations: Sequence[Annotation] = ()
     ) -> str:
-        """Not supported yet."""
-        raise self._unsupported("annotations")
-
-    def _unsupported(self, what: str) -> ProviderError:
-        return ProviderError(f"{what} are not supported by this adapter", provider=self.name)
+        """A ``ci-rescue`` check run on the head sha with *annotations* 50 per request; with a
+        token that may not write checks, a commit status and a comment on the run's pull
+        request instead. Returns the URL of the check run (or comment)."""
+        with self._translated(
+            f"report on {run.head_sha[:7] or 'the head'} of {run.repo}",
+            needs="checks: write (a GitHub App), or statuses: write and issues: write",
+        ):
+            return reporting.annotate(
+                self._repo(run.repo),
+                run,
+                title=title,
+                summary=summary,
+                annotations=annotations,
+                open_pulls=lambda: run.pr_numbers or self._pulls_of_commit(run.repo, run.head_sha),
+            )
 
     def close(self) -> None:
-        """Close the HTTP connections of both clients."""
+        """Close the HTTP connections of every client."""
         self._blobs.close()
-        self._gh.close()
+        self._clients.close()
 
     # -- helpers ---------------------------------------------------------------------------
 
     def _repo(self, full_name: str) -> Repository:
-        if full_name not in self._repos:
-            self._repos[full_name] = self._gh.get_repo(full_name)
-        return self._repos[full_name]
+        return self._clients.for_repo(full_name).get_repo(full_name)
 
     def _workflow_run(self, run: RunRef) -> WorkflowRun:
         return self._repo(run.repo).get_workflow_run(_numeric(run.run_id, "run id"))
 
-    def _translated(self, resource: str) -> Any:
+    def _pulls_of_commit(self, repo: str, sha: str) -> tuple[int, ...]:
+        pulls = self._repo(repo).get_commit(sha).get_pulls()
+        return tuple(p.number for p in pulls if p.state == "open")
+
+    def _translated(self, resource: str, *, needs: str | None = None) -> Any:
         if not self._has_token:
             raise AuthenticationError(
-                f"no GitHub token to read {resource}: set the environment variable "
+                f"no GitHub token to access {resource}: set the environment variable "
                 f"{self._token_env}",
                 provider=self.name,
                 resource=resource,
             )
-        return translated(resource, token_env=self._token_env, base_url=self._base_url)
+        return translated(
+            resource, credentials=self._clients.credentials, base_url=self._base_url, needs=needs
+        )
 
 
 def _numeric(value: str, what: str) -> int:

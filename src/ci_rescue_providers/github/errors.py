@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import time
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 
 import github
@@ -29,38 +30,42 @@ def _message(exc: github.GithubException) -> str:
 
 
 @contextmanager
-def translated(resource: str, *, token_env: str, base_url: str) -> Iterator[None]:
+def translated(
+    resource: str, *, credentials: str, base_url: str, needs: str | None = None
+) -> Iterator[None]:
     """Re-raise client exceptions met while accessing *resource* as ci-rescue errors.
 
-    :param token_env: named in authentication errors, so the user knows which token to fix.
+    :param credentials: how the credentials are named (``the token in CI_RESCUE_GITHUB_TOKEN``),
+        so the user knows what to fix.
+    :param needs: the permission the call needs (``pull_requests: write``), named in 403s.
     """
     try:
         yield
     except github.BadCredentialsException as exc:
         raise AuthenticationError(
-            f"token rejected (401 {_message(exc)}) while reading {resource}; "
-            f"check the token in {token_env}",
+            f"{credentials} was rejected (401 {_message(exc)}) while accessing {resource}; "
+            "check that it is set, valid and not expired",
             provider=PROVIDER,
             status=401,
             resource=resource,
         ) from exc
     except github.UnknownObjectException as exc:
         raise NotFoundError(
-            f"{resource} not found (404) — it does not exist or the token cannot see it",
+            f"{resource} not found (404) — it does not exist or {credentials} cannot see it",
             provider=PROVIDER,
             status=404,
             resource=resource,
         ) from exc
-    except (github.RateLimitExceededException, github.RateLimitExceededExceedsMaxWait) as exc:
+    except github.RateLimitExceededException as exc:
         raise RateLimitedError(
             f"rate limited while accessing {resource}: {_message(exc)}",
             provider=PROVIDER,
             status=exc.status,
             resource=resource,
-            retry_after=_retry_after(exc.headers),
+            retry_after=_wait(exc),
         ) from exc
     except github.GithubException as exc:
-        raise _by_status(exc.status, _message(exc), resource, token_env, exc.headers) from exc
+        raise _by_status(exc, resource, credentials, needs) from exc
     except requests.exceptions.RetryError as exc:
         raise ProviderUnavailableError(
             f"{resource}: the GitHub API kept failing after the retries ({exc})",
@@ -75,7 +80,9 @@ def translated(resource: str, *, token_env: str, base_url: str) -> Iterator[None
         ) from exc
     except httpx.HTTPStatusError as exc:
         status = exc.response.status_code
-        raise _by_status(status, exc.response.reason_phrase, resource, token_env, None) from exc
+        raise _status_error(
+            status, exc.response.reason_phrase, resource, credentials, needs, None
+        ) from exc
     except httpx.HTTPError as exc:
         raise ProviderUnavailableError(
             f"cannot download {resource}: {exc}", provider=PROVIDER, resource=resource
@@ -83,30 +90,40 @@ def translated(resource: str, *, token_env: str, base_url: str) -> Iterator[None
 
 
 def _by_status(
+    exc: github.GithubException, resource: str, credentials: str, needs: str | None
+) -> ProviderError:
+    return _status_error(exc.status, _message(exc), resource, credentials, needs, exc.headers)
+
+
+def _status_error(
     status: int,
     message: str,
     resource: str,
-    token_env: str,
-    headers: dict[str, str] | None,
+    credentials: str,
+    needs: str | None,
+    headers: Mapping[str, str] | None,
 ) -> ProviderError:
     if status == 401:
         return AuthenticationError(
-            f"token rejected (401 {message}); check {token_env}",
+            f"{credentials} was rejected (401 {message}) while accessing {resource}",
             provider=PROVIDER,
             status=status,
             resource=resource,
         )
     if status == 403:
+        hint = f"; it needs {needs}" if needs else ""
         return PermissionDeniedError(
-            f"the token in {token_env} may not access {resource} (403 {message}); "
-            "it needs the actions: write and issues: write permissions",
+            f"{credentials} may not access {resource} (403 {message}){hint}",
             provider=PROVIDER,
             status=status,
             resource=resource,
         )
     if status == 404:
         return NotFoundError(
-            f"{resource} not found (404)", provider=PROVIDER, status=status, resource=resource
+            f"{resource} not found (404) — it does not exist or {credentials} cannot see it",
+            provider=PROVIDER,
+            status=status,
+            resource=resource,
         )
     if status == 429:
         return RateLimitedError(
@@ -114,11 +131,11 @@ def _by_status(
             provider=PROVIDER,
             status=status,
             resource=resource,
-            retry_after=_retry_after(headers),
+            retry_after=_header_wait(headers),
         )
     if status >= 500:
         return ProviderUnavailableError(
-            f"the GitHub API failed on {resource} ({status} {message})",
+            f"the GitHub API failed on {resource} ({status} {message}), also after the retries",
             provider=PROVIDER,
             status=status,
             resource=resource,
@@ -128,11 +145,26 @@ def _by_status(
     )
 
 
-def _retry_after(headers: dict[str, str] | None) -> float | None:
+def _wait(exc: github.RateLimitExceededException) -> float | None:
+    wait = getattr(exc, "wait", None)
+    if isinstance(wait, (int, float)):
+        return float(wait)
+    return _header_wait(exc.headers)
+
+
+def _header_wait(headers: Mapping[str, str] | None) -> float | None:
+    """Seconds to wait from ``Retry-After``, else from ``X-RateLimit-Reset`` when the quota is
+    spent; ``None`` when the answer does not say."""
     if not headers:
         return None
     lowered = {key.lower(): value for key, value in headers.items()}
     try:
         return float(lowered["retry-after"])
     except (KeyError, ValueError):
-        return None
+        pass
+    if lowered.get("x-ratelimit-remaining") == "0":
+        try:
+            return max(0.0, float(lowered["x-ratelimit-reset"]) - time.time())
+        except (KeyError, ValueError):
+            return None
+    return None

@@ -63,27 +63,20 @@ def parse_event(
 ) -> CIEvent | None:
     """Turn a ``workflow_run`` or ``workflow_job`` payload into a :class:`CIEvent`.
 
+    ``check_run`` and ``check_suite`` need the API to find their workflow run, so the adapter
+    (:meth:`GitHubProvider.parse_event`) handles them.
+
     :returns: ``None`` for other event types (``push``, ``ping``...).
     :raises PayloadError: naming the missing or mistyped field.
     """
     if event_type == "workflow_run":
-        run = run_from_json(_object(payload, "workflow_run"), _repo_name(payload))
+        run = run_from_json(payload_object(payload, "workflow_run"), repo_name(payload))
         return CIEvent(
             kind=event_type, action=_text(payload, "action"), run=run, delivery_id=delivery_id
         )
     if event_type == "workflow_job":
-        job_data = _object(payload, "workflow_job")
-        repo = _repo_name(payload)
-        run = RunRef(
-            provider=PROVIDER,
-            repo=repo,
-            run_id=str(_required(job_data, "run_id", "workflow_job")),
-            attempt=_int(job_data, "run_attempt", "workflow_job", default=1),
-            workflow=_text(job_data, "workflow_name"),
-            head_sha=_text(job_data, "head_sha"),
-            head_branch=job_data.get("head_branch"),
-            url=_text(job_data, "run_url"),
-        )
+        job_data = payload_object(payload, "workflow_job")
+        run = run_of_job(job_data, repo_name(payload))
         job = job_from_json(job_data, run)
         return CIEvent(
             kind=event_type,
@@ -93,6 +86,20 @@ def parse_event(
             delivery_id=delivery_id,
         )
     return None
+
+
+def run_of_job(job_data: Mapping[str, Any], repo: str) -> RunRef:
+    """The run (attempt) a workflow-job object (webhook or REST) belongs to."""
+    return RunRef(
+        provider=PROVIDER,
+        repo=repo,
+        run_id=str(_required(job_data, "run_id", "workflow_job")),
+        attempt=_int(job_data, "run_attempt", "workflow_job", default=1),
+        workflow=_text(job_data, "workflow_name"),
+        head_sha=_text(job_data, "head_sha"),
+        head_branch=job_data.get("head_branch"),
+        url=_text(job_data, "run_url"),
+    )
 
 
 def run_from_json(data: Mapping[str, Any], repo: str) -> RunRef:
@@ -148,8 +155,9 @@ def job_from_json(data: Mapping[str, Any], run: RunRef) -> JobRef:
     )
 
 
-def _repo_name(payload: Mapping[str, Any]) -> str:
-    repository = _object(payload, "repository")
+def repo_name(payload: Mapping[str, Any]) -> str:
+    """``repository.full_name`` (``owner/name``) of a webhook payload."""
+    repository = payload_object(payload, "repository")
     name = repository.get("full_name")
     if not isinstance(name, str) or "/" not in name:
         raise PayloadError(
@@ -158,7 +166,8 @@ def _repo_name(payload: Mapping[str, Any]) -> str:
     return name
 
 
-def _object(payload: Mapping[str, Any], key: str) -> Mapping[str, Any]:
+def payload_object(payload: Mapping[str, Any], key: str) -> Mapping[str, Any]:
+    """``payload[key]`` when it is an object; ``PayloadError`` naming *key* otherwise."""
     value = payload.get(key)
     if not isinstance(value, Mapping):
         raise PayloadError(f"payload has no {key!r} object", field=key)

@@ -1,1 +1,19 @@
-"""gitlab provider (in progress)."""
+"""GitLab CI on python-gitlab: webhook verification and parsing, the adapter, its factory."""
+
+from ci_rescue_providers.gitlab.adapter import GitLabProvider
+from ci_rescue_providers.gitlab.attempts import AttemptIndex
+from ci_rescue_providers.gitlab.factory import build_client, build_provider
+from ci_rescue_providers.gitlab.failure_reasons import failure_category, failure_evidence
+from ci_rescue_providers.gitlab.webhook import delivery_id, parse_event, verify_webhook
+
+__all__ = [
+    "AttemptIndex",
+    "GitLabProvider",
+    "build_client",
+    "build_provider",
+    "delivery_id",
+    "failure_category",
+    "failure_evidence",
+    "parse_event",
+    "verify_webhook",
+]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from .circleci import CircleCISimulator
 from .github import (
     Fault,
     GitHubSimulator,
@@ -9,5 +10,14 @@ from .github import (
     SimJob,
     format_actions_log,
 )
+from .gitlab import GitLabSimulator
 
-__all__ = ["Fault", "GitHubSimulator", "RecordedRequest", "SimJob", "format_actions_log"]
+__all__ = [
+    "CircleCISimulator",
+    "Fault",
+    "GitHubSimulator",
+    "GitLabSimulator",
+    "RecordedRequest",
+    "SimJob",
+    "format_actions_log",
+]

@@ -11,10 +11,16 @@ Example::
         gh = github.Github(base_url=sim.base_url, auth=github.Auth.Token("t"))
         gh.get_repo("acme/app").get_workflow_run(run_id).rerun_failed_jobs()
         gh.close()
+
+Repositories also hold git data, pull requests, check runs and statuses (``add_file``,
+``add_pull_request``, ``get_pulls``, ``get_check_runs``...); a GitHub App and its installation
+are simulated for ``Auth.AppAuth`` clients.
 """
 
 from __future__ import annotations
 
+from .apps import DEFAULT_INSTALLATION_PERMISSIONS
+from .checks import MAX_ANNOTATIONS_PER_REQUEST
 from .logs import format_actions_log, format_timestamp
 from .models import CONCLUSIONS, MAX_ATTEMPTS, LogSource, NotFoundError, SimError, SimJob
 from .recording import Fault, RecordedRequest
@@ -22,6 +28,8 @@ from .simulator import GitHubSimulator
 
 __all__ = [
     "CONCLUSIONS",
+    "DEFAULT_INSTALLATION_PERMISSIONS",
+    "MAX_ANNOTATIONS_PER_REQUEST",
     "MAX_ATTEMPTS",
     "Fault",
     "GitHubSimulator",

@@ -7,10 +7,16 @@ import uuid
 from collections.abc import Callable
 
 from .actions import register_actions, run_logs_zip
+from .apps import AppRegistry, Identity, decode_jwt
+from .apps_api import register_apps
+from .checks_api import register_checks
 from .context import ApiContext, BlobSigner, RateLimiter
+from .git_api import register_git
+from .graphql import register_graphql
 from .issues_api import register_issues
 from .models import NotFoundError, SimError
 from .payloads import rate_limit_json, repo_json, user_json
+from .pulls_api import register_pulls
 from .router import ApiRequest, ApiResponse, Router, json_response
 from .state import SimState
 
@@ -22,6 +28,7 @@ _AUTH = re.compile(r"^\s*(token|bearer)\s+(\S+)\s*$", re.IGNORECASE)
 _REPOSITORIES = re.compile(r"^/repositories/(\d+)(/.*)?$")
 _JOB_BLOB = re.compile(r"^/_blobs/job-logs/(\d+)$")
 _RUN_BLOB = re.compile(r"^/_blobs/run-logs/(\d+)/(\d+)$")
+_APP_ONLY = re.compile(r"^/app(/.*)?$|^/repos/[^/]+/[^/]+/installation/?$")
 
 
 class GitHubApi:
@@ -36,9 +43,13 @@ class GitHubApi:
         rate_limit: int,
         blob_ttl: float,
         strict_blobs: bool,
+        apps: AppRegistry,
+        token_scopes: tuple[str, ...] | None = ("repo", "workflow"),
     ) -> None:
         self.state = state
         self.token = token
+        self.apps = apps
+        self.token_scopes = token_scopes
         self.strict_blobs = strict_blobs
         self.rate = RateLimiter(rate_limit)
         self.ctx = ApiContext(state=state, base_url=base_url, signer=BlobSigner(blob_ttl))
@@ -48,6 +59,11 @@ class GitHubApi:
         self.router.add("GET", "/repos/{owner}/{repo}", self._repo)
         register_actions(self.router, self.ctx)
         register_issues(self.router, self.ctx)
+        register_git(self.router, self.ctx)
+        register_pulls(self.router, self.ctx)
+        register_checks(self.router, self.ctx, apps)
+        register_apps(self.router, self.ctx, apps)
+        register_graphql(self.router, self.ctx)
 
     # -- entry point ---------------------------------------------------------------------------
 
@@ -66,7 +82,12 @@ class GitHubApi:
         return response
 
     def _api(self, request: ApiRequest) -> ApiResponse:
-        self._authenticate(request)
+        identity = self._authenticate(request)
+        request.identity = identity
+        if (identity.kind == "app") != bool(_APP_ONLY.match(request.path)):
+            if identity.kind == "app":
+                raise SimError(403, "Resource not accessible by integration")
+            raise SimError(401, "A JSON web token could not be decoded")
         if not request.headers.get("user-agent"):
             raise SimError(
                 403,
@@ -86,13 +107,27 @@ class GitHubApi:
         if match:
             repo = self.state.repo_by_id(int(match.group(1)))
             request.path = f"/repos/{repo.full_name}{match.group(2) or ''}"
-        return self.router.dispatch(request)
+        response = self.router.dispatch(request)
+        if identity.scopes is not None:
+            response.headers["X-OAuth-Scopes"] = ", ".join(identity.scopes)
+        return response
 
-    def _authenticate(self, request: ApiRequest) -> None:
+    def _authenticate(self, request: ApiRequest) -> Identity:
+        """Who is calling: an app (JWT), one of its installations (``ghs_`` token) or the
+        personal token; 401 ``Bad credentials`` for anything else."""
         match = _AUTH.match(request.headers.get("authorization", ""))
         presented = match.group(2) if match else None
-        if not presented or (self.token is not None and presented != self.token):
+        if not presented:
             raise SimError(401, "Bad credentials")
+        claims = decode_jwt(presented)
+        if claims is not None:
+            return self.apps.app_identity(claims)
+        installation = self.apps.installation_identity(presented)
+        if installation is not None:
+            return installation
+        if self.token is not None and presented != self.token:
+            raise SimError(401, "Bad credentials")
+        return Identity(kind="token", login=self.state.login, scopes=self.token_scopes)
 
     # -- small endpoints -----------------------------------------------------------------------
 

@@ -98,6 +98,11 @@ class ApiContext:
         """The repository named by the ``owner``/``repo`` path parameters (or 404)."""
         return self.state.repo(f"{request.params['owner']}/{request.params['repo']}")
 
+    def login(self, request: ApiRequest) -> str:
+        """Who acts: the caller's login (an app installation acts as ``<slug>[bot]``)."""
+        identity = request.identity
+        return str(identity.login) if identity is not None else self.state.login
+
     def int_param(self, request: ApiRequest, name: str) -> int:
         """A numeric path parameter; 404 when it is not a number (as GitHub answers)."""
         value = request.params.get(name, "")

@@ -44,7 +44,7 @@ def register_issues(router: Router, ctx: ApiContext) -> None:
 
     def post_issue(request: ApiRequest) -> ApiResponse:
         repo = ctx.repo(request)
-        issue = create_issue(state, repo, request.json_object(), state.login)
+        issue = create_issue(state, repo, request.json_object(), ctx.login(request))
         return issue_response(201, repo, issue)
 
     def get_issues(request: ApiRequest) -> ApiResponse:
@@ -62,7 +62,8 @@ def register_issues(router: Router, ctx: ApiContext) -> None:
     def patch_issue(request: ApiRequest) -> ApiResponse:
         repo = ctx.repo(request)
         payload = request.json_object()
-        issue = update_issue(state, repo, ctx.int_param(request, "number"), payload, state.login)
+        number = ctx.int_param(request, "number")
+        issue = update_issue(state, repo, number, payload, ctx.login(request))
         return issue_response(200, repo, issue)
 
     def issue_labels(request: ApiRequest) -> ApiResponse:
@@ -94,7 +95,8 @@ def register_issues(router: Router, ctx: ApiContext) -> None:
     def post_comment(request: ApiRequest) -> ApiResponse:
         repo = ctx.repo(request)
         payload = request.json_object()
-        comment = add_comment(state, repo, ctx.int_param(request, "number"), payload, state.login)
+        number = ctx.int_param(request, "number")
+        comment = add_comment(state, repo, number, payload, ctx.login(request))
         with state.lock:
             return json_response(201, comment_json(state, repo, comment, ctx.urls()))
 

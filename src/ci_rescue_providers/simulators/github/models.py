@@ -7,6 +7,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, TypeAlias
 
+from .errors import NotFoundError, SimError
+from .git import GitStore
+from .records import CheckRunRecord, PullRecord, StatusRecord
+
 __all__ = [
     "CONCLUSIONS",
     "FAILED_CONCLUSIONS",
@@ -47,38 +51,6 @@ MAX_ATTEMPTS = 50
 
 #: A job log: bytes or text served as is, or a callable given the run attempt number.
 LogSource: TypeAlias = bytes | str | Callable[[int], bytes | str]
-
-
-class SimError(Exception):
-    """An API error the simulator answers with ``status`` and ``{"message": ...}``."""
-
-    def __init__(
-        self,
-        status: int,
-        message: str,
-        *,
-        errors: Sequence[dict[str, Any]] | None = None,
-    ) -> None:
-        super().__init__(message)
-        self.status = status
-        self.message = message
-        self.errors = list(errors) if errors is not None else None
-
-    def body(self) -> dict[str, Any]:
-        """The JSON error body, shaped like GitHub's."""
-        out: dict[str, Any] = {"message": self.message}
-        if self.errors is not None:
-            out["errors"] = self.errors
-        out["documentation_url"] = "https://docs.github.com/rest"
-        out["status"] = str(self.status)
-        return out
-
-
-class NotFoundError(SimError, LookupError):
-    """An unknown repository, run, job, issue, label or route (404 ``Not Found``)."""
-
-    def __init__(self, message: str = "Not Found") -> None:
-        super().__init__(404, message)
 
 
 @dataclass(frozen=True)
@@ -176,7 +148,8 @@ class CommentRecord:
 
 @dataclass
 class IssueRecord:
-    """An issue (label names keep the label's own spelling)."""
+    """An issue (label names keep the label's own spelling); ``pull`` is set for pull requests,
+    which GitHub numbers, labels and comments on as issues."""
 
     id: int
     number: int
@@ -193,6 +166,7 @@ class IssueRecord:
     closed_by: str | None = None
     locked: bool = False
     comments: list[CommentRecord] = field(default_factory=list)
+    pull: PullRecord | None = None
 
 
 @dataclass
@@ -223,6 +197,10 @@ class RepoRecord:
     issues: dict[int, IssueRecord] = field(default_factory=dict)
     workflows: dict[str, WorkflowRecord] = field(default_factory=dict)  # key: workflow name
     next_number: int = 1
+    allow_auto_merge: bool = False
+    git: GitStore = field(default_factory=GitStore)
+    check_runs: dict[int, CheckRunRecord] = field(default_factory=dict)
+    statuses: list[StatusRecord] = field(default_factory=list)
 
     @property
     def full_name(self) -> str:

@@ -272,7 +272,7 @@ def issue_json(state: SimState, repo: RepoRecord, issue: IssueRecord, urls: Urls
         if n.lower() in repo.labels
     ]
     assignees = [user_json(state, a, urls) for a in issue.assignees]
-    return {
+    out: dict[str, Any] = {
         "url": url,
         "repository_url": urls.repo(repo),
         "labels_url": f"{url}/labels{{/name}}",
@@ -302,6 +302,16 @@ def issue_json(state: SimState, repo: RepoRecord, issue: IssueRecord, urls: Urls
         "performed_via_github_app": None,
         "state_reason": issue.state_reason,
     }
+    if issue.pull is not None:
+        html = urls.html(f"/{repo.full_name}/pull/{issue.number}")
+        out["pull_request"] = {
+            "url": urls.repo(repo, f"/pulls/{issue.number}"),
+            "html_url": html,
+            "diff_url": f"{html}.diff",
+            "patch_url": f"{html}.patch",
+            "merged_at": ts(issue.pull.merged_at),
+        }
+    return out
 
 
 def comment_json(

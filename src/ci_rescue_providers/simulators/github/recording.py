@@ -13,6 +13,8 @@ from typing import Any, TypeAlias
 from .router import ApiResponse, json_response
 
 __all__ = [
+    "PRIMARY_LIMIT_MESSAGE",
+    "SECONDARY_LIMIT_MESSAGE",
     "Fault",
     "FaultBody",
     "FaultBook",
@@ -21,11 +23,15 @@ __all__ = [
     "fault_response",
 ]
 
-_SECONDARY_LIMIT = (
+PRIMARY_LIMIT_MESSAGE = (
+    "API rate limit exceeded for user ID {user_id}. If you reach out to GitHub Support for help, "
+    "please include the request ID."
+)
+SECONDARY_LIMIT_MESSAGE = (
     "You have exceeded a secondary rate limit. Please wait a few minutes before you try again. "
     "If you reach out to GitHub Support for help, please include the request ID."
 )
-_DEFAULT_MESSAGES = {401: "Bad credentials", 404: "Not Found", 429: _SECONDARY_LIMIT}
+_DEFAULT_MESSAGES = {401: "Bad credentials", 404: "Not Found", 429: SECONDARY_LIMIT_MESSAGE}
 
 #: A fault's response body: raw bytes, text, or a JSON value.
 FaultBody: TypeAlias = bytes | str | dict[str, Any] | list[Any] | None
@@ -89,8 +95,9 @@ class Fault:
     (no query) matches the regular expression ``path`` (``re.search``; anchor it with ``^``/``$``
     to be exact). Serves ``times`` matching requests (``None``: until cleared), after sleeping
     ``delay`` seconds. ``status=None`` passes the request through to the simulator (a slow or
-    truncated real answer); ``truncate=True`` announces the full ``Content-Length`` but sends only
-    the first half of the body and closes the connection.
+    truncated real answer); ``apply_first=True`` lets the simulator carry the request out and
+    then answers with the fault anyway (a lost answer); ``truncate=True`` announces the full
+    ``Content-Length`` but sends only the first half of the body and closes the connection.
     """
 
     method: str | None
@@ -101,6 +108,7 @@ class Fault:
     body: FaultBody = None
     delay: float = 0.0
     truncate: bool = False
+    apply_first: bool = False
     hits: int = 0
 
     def __post_init__(self) -> None:

@@ -33,6 +33,7 @@ class ApiRequest:
     headers: dict[str, str]  # lower-case names
     body: bytes
     params: dict[str, str] = field(default_factory=dict)  # path parameters, unquoted
+    identity: Any = None  # who authenticated (an ``apps.Identity``), set by the API
 
     @property
     def query(self) -> dict[str, str]:
@@ -74,7 +75,7 @@ def json_response(status: int, value: Any, headers: Mapping[str, str] | None = N
 
 Handler = Callable[[ApiRequest], ApiResponse]
 
-_PARAM = re.compile(r"\{(\w+)\}")
+_PARAM = re.compile(r"\{(\w+)(\+?)\}")
 
 
 class Router:
@@ -84,12 +85,14 @@ class Router:
         self._routes: list[tuple[str, re.Pattern[str], Handler]] = []
 
     def add(self, method: str, pattern: str, handler: Handler) -> None:
-        """Register ``handler`` for ``method`` and a path pattern with ``{name}`` segments."""
+        """Register ``handler`` for ``method`` and a path pattern with ``{name}`` segments
+        (``{name+}`` also matches slashes: ``/contents/{path+}``)."""
         parts: list[str] = []
         position = 0
         for match in _PARAM.finditer(pattern):
             parts.append(re.escape(pattern[position : match.start()]))
-            parts.append(f"(?P<{match.group(1)}>[^/]+)")
+            body = ".+" if match.group(2) else "[^/]+"
+            parts.append(f"(?P<{match.group(1)}>{body})")
             position = match.end()
         parts.append(re.escape(pattern[position:]))
         self._routes.append((method.upper(), re.compile("^" + "".join(parts) + "/?$"), handler))

@@ -19,7 +19,14 @@ from .payloads import (
 )
 from .state import SimState
 
-__all__ = ["job_json", "run_json", "workflow_job_event", "workflow_run_event"]
+__all__ = [
+    "envelope",
+    "job_json",
+    "pull_request_entries",
+    "run_json",
+    "workflow_job_event",
+    "workflow_run_event",
+]
 
 
 def _pull_request(run: RunRecord, pr: int | dict[str, Any], urls: Urls) -> dict[str, Any]:
@@ -35,6 +42,11 @@ def _pull_request(run: RunRecord, pr: int | dict[str, Any], urls: Urls) -> dict[
         "head": {"ref": run.head_branch, "sha": run.head_sha, "repo": dict(ref)},
         "base": {"ref": repo.default_branch, "sha": base_sha, "repo": dict(ref)},
     }
+
+
+def pull_request_entries(run: RunRecord, urls: Urls) -> list[dict[str, Any]]:
+    """The ``pull_requests`` entries of a run (empty for pull requests from forks)."""
+    return [_pull_request(run, p, urls) for p in run.pull_requests]
 
 
 def run_json(
@@ -69,9 +81,7 @@ def run_json(
         "check_suite_node_id": node_id("CS", attempt.check_suite_id),
         "url": run_url,
         "html_url": urls.html(f"/{repo.full_name}/actions/runs/{run.id}"),
-        "pull_requests": []
-        if exclude_pull_requests
-        else [_pull_request(run, p, urls) for p in run.pull_requests],
+        "pull_requests": [] if exclude_pull_requests else pull_request_entries(run, urls),
         "created_at": ts(run.created_at),
         "updated_at": ts(attempt.completed_at if done else attempt.started_at),
         "actor": user_json(state, run.actor, urls),
@@ -156,9 +166,10 @@ def job_json(
     }
 
 
-def _envelope(
+def envelope(
     state: SimState, repo: RepoRecord, urls: Urls, sender: str, installation_id: int | None
 ) -> dict[str, Any]:
+    """What every webhook payload ends with: repository, organization, sender, installation."""
     out: dict[str, Any] = {"repository": repo_json(state, repo, urls, full=True)}
     if repo.owner_type == "Organization":
         out["organization"] = organization_json(state, repo, urls)
@@ -200,7 +211,7 @@ def workflow_run_event(
         "workflow_run": run_json(state, run, attempt, urls, status=_RUN_STATUS[action]),
         "workflow": workflow_json(run.repo, run.workflow, urls),
     }
-    payload.update(_envelope(state, run.repo, urls, attempt.triggering_actor, installation_id))
+    payload.update(envelope(state, run.repo, urls, attempt.triggering_actor, installation_id))
     return payload
 
 
@@ -224,5 +235,5 @@ def workflow_job_event(
         "workflow_job": job_json(state, job, urls, status=_JOB_STATUS[action], webhook=True),
     }
     sender = run.attempt(job.attempt).triggering_actor
-    payload.update(_envelope(state, run.repo, urls, sender, installation_id))
+    payload.update(envelope(state, run.repo, urls, sender, installation_id))
     return payload

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import threading
+import time
 import traceback
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
@@ -12,26 +13,45 @@ from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 from .api import GitHubApi
+from .apps import DEFAULT_INSTALLATION_PERMISSIONS, AppRegistry
+from .events import WebhookEventsMixin
 from .issues import get_issue
 from .models import SimJob
 from .payloads import Urls, comment_json, issue_json, label_json
-from .recording import Fault, FaultBody, FaultBook, RecordedRequest, RequestLog, fault_response
+from .recording import (
+    PRIMARY_LIMIT_MESSAGE,
+    SECONDARY_LIMIT_MESSAGE,
+    Fault,
+    FaultBody,
+    FaultBook,
+    RecordedRequest,
+    RequestLog,
+    fault_response,
+)
+from .repo_content import RepoContentMixin
 from .router import ApiRequest, json_response
-from .run_payloads import job_json, run_json, workflow_job_event, workflow_run_event
+from .run_payloads import job_json, run_json
 from .server import HttpServer, Reply
 from .state import SimState, utcnow
-from .webhooks import webhook_delivery
 
 __all__ = ["GitHubSimulator"]
 
 
-class GitHubSimulator:
+class GitHubSimulator(RepoContentMixin, WebhookEventsMixin):
     """A stateful fake of the GitHub REST API served over HTTP on loopback.
 
     Point the real client at it (``github.Github(base_url=sim.base_url, ...)``). ``token=None``
     accepts any non-empty token (``Authorization: token X`` or ``Bearer X``), otherwise exactly
-    ``token``. Runs complete immediately; re-runs create new attempts with new job ids. Every
-    request is recorded (``requests``) and faults can be injected (``inject_fault``).
+    ``token``; that token acts as a classic personal access token with ``token_scopes``
+    (``None``: a fine-grained token, no ``X-OAuth-Scopes`` header). A GitHub App is simulated
+    too: any well-formed JWT authenticates as app ``app_id`` (recorded in ``app_jwts``, the
+    signature is not checked), whose installation ``installation_id`` covers every repository
+    and issues ``ghs_`` tokens with ``installation_permissions``. Check runs need such a token.
+
+    Runs complete immediately; re-runs create new attempts with new job ids. Repositories have
+    real git data (each starts with a ``README.md`` commit), pull requests, check runs and
+    commit statuses; GraphQL answers the auto-merge and revert mutations. Every request is
+    recorded (``requests``) and faults can be injected (``inject_fault``).
 
     Use as a context manager, or call ``start()``/``stop()``.
     """
@@ -48,12 +68,27 @@ class GitHubSimulator:
         blob_url_ttl: float = 60.0,
         strict_blobs: bool = False,
         clock: Callable[[], datetime] | None = None,
+        token_scopes: Sequence[str] | None = ("repo", "workflow"),
+        app_id: int = 424242,
+        app_slug: str = "ci-rescue",
+        installation_permissions: Mapping[str, str] | None = None,
     ) -> None:
         if token is not None and not token:
             raise ValueError("token must be None (accept any) or a non-empty string")
         self.token = token
         self.installation_id = installation_id
         self._state = SimState(clock=clock or utcnow, login=login)
+        self._apps = AppRegistry(
+            clock=self._state.clock,
+            app_id=app_id,
+            slug=app_slug,
+            installation_id=installation_id,
+            permissions=dict(
+                DEFAULT_INSTALLATION_PERMISSIONS
+                if installation_permissions is None
+                else installation_permissions
+            ),
+        )
         self._http = HttpServer(self._serve, host=host, port=port)
         self._api = GitHubApi(
             self._state,
@@ -62,6 +97,8 @@ class GitHubSimulator:
             rate_limit=rate_limit,
             blob_ttl=blob_url_ttl,
             strict_blobs=strict_blobs,
+            apps=self._apps,
+            token_scopes=None if token_scopes is None else tuple(token_scopes),
         )
         self._log = RequestLog()
         self._faults = FaultBook()
@@ -115,14 +152,18 @@ class GitHubSimulator:
         private: bool = False,
         owner_type: str = "Organization",
         description: str | None = None,
+        allow_auto_merge: bool = False,
     ) -> None:
-        """Create repository ``owner/name`` (``ValueError`` if it exists)."""
+        """Create repository ``owner/name`` with a first commit (``README.md``) on
+        *default_branch* (``ValueError`` if it exists). *allow_auto_merge* is the repository
+        setting the auto-merge mutation needs."""
         self._state.add_repo(
             full_name,
             default_branch=default_branch,
             private=private,
             owner_type=owner_type,
             description=description,
+            allow_auto_merge=allow_auto_merge,
         )
 
     def add_run(
@@ -196,13 +237,15 @@ class GitHubSimulator:
             return self._state.job(job_id).log
 
     def get_issues(self, repo: str) -> list[dict[str, Any]]:
-        """Every issue of ``repo`` (open and closed), oldest first."""
+        """Every issue of ``repo`` (open and closed), oldest first; pull requests are not
+        included (see ``get_pulls``)."""
         with self._state.lock:
             record = self._state.repo(repo)
             urls = self._urls()
             return [
                 issue_json(self._state, record, i, urls)
                 for i in sorted(record.issues.values(), key=lambda i: i.number)
+                if i.pull is None
             ]
 
     def get_issue_comments(self, repo: str, number: int) -> list[dict[str, Any]]:
@@ -230,41 +273,6 @@ class GitHubSimulator:
         complete, so cancelling changes nothing)."""
         with self._state.lock:
             return self._state.run(run_id).cancel_requests
-
-    # -- webhooks ------------------------------------------------------------------------------
-
-    def workflow_run_event(
-        self, run_id: int, action: str = "completed", *, attempt: int | None = None
-    ) -> dict[str, Any]:
-        """The ``workflow_run`` webhook payload of ``attempt`` (default: latest), shaped like a
-        real delivery (``installation`` included when ``installation_id`` is set)."""
-        with self._state.lock:
-            run = self._state.run(run_id)
-            record = run.latest if attempt is None else run.attempt(attempt)
-            return workflow_run_event(
-                self._state,
-                run,
-                record,
-                self._urls(),
-                action=action,
-                installation_id=self.installation_id,
-            )
-
-    def workflow_job_event(self, job_id: int, action: str = "completed") -> dict[str, Any]:
-        """The ``workflow_job`` webhook payload of one job."""
-        with self._state.lock:
-            job = self._state.job(job_id)
-            return workflow_job_event(
-                self._state, job, self._urls(), action=action, installation_id=self.installation_id
-            )
-
-    @staticmethod
-    def webhook_delivery(
-        event: str, payload: Mapping[str, Any], secret: str | bytes | None = None
-    ) -> tuple[dict[str, str], bytes]:
-        """Headers and raw body of a delivery of ``payload`` as GitHub would POST it, signed
-        with ``X-Hub-Signature-256`` when ``secret`` is given."""
-        return webhook_delivery(event, payload, secret)
 
     # -- recording and faults ------------------------------------------------------------------
 
@@ -298,6 +306,7 @@ class GitHubSimulator:
         delay: float = 0.0,
         *,
         truncate: bool = False,
+        apply_first: bool = False,
     ) -> Fault:
         """Answer the next ``times`` requests matching ``method`` and the ``path`` regex
         (``re.search`` on the path without query) with ``status``, ``headers`` and ``body``
@@ -306,6 +315,8 @@ class GitHubSimulator:
         ``status=None`` lets the simulator answer normally (use with ``delay`` for slow
         responses or ``truncate=True`` for a body cut short). Returns the ``Fault`` (see
         ``hits``). Examples: 429 with ``headers={"Retry-After": "0"}``, 500, 401, 404.
+        ``apply_first=True`` carries the request out before answering with the fault: a write
+        that happened although its answer was an error (a 502 after creating the pull request).
         """
         fault = Fault(
             method=method,
@@ -316,8 +327,43 @@ class GitHubSimulator:
             body=body,
             delay=delay,
             truncate=truncate,
+            apply_first=apply_first,
         )
         return self._faults.add(fault)
+
+    def inject_rate_limit(
+        self,
+        method: str | None = "*",
+        path: str = ".*",
+        *,
+        kind: str = "secondary",
+        status: int = 403,
+        retry_after: float | None = None,
+        reset_in: float = 3600.0,
+        times: int | None = 1,
+    ) -> Fault:
+        """Answer matching requests the way GitHub throttles.
+
+        ``kind="primary"``: the hourly quota is spent (``X-RateLimit-Remaining: 0``, reset
+        ``reset_in`` seconds from now); ``kind="secondary"``: GitHub's abuse limit (remaining
+        quota left). ``retry_after`` adds ``Retry-After``; *status* is 403 or 429.
+        """
+        if kind not in ("primary", "secondary"):
+            raise ValueError("kind must be 'primary' or 'secondary'")
+        headers = dict(self._api.rate.headers())
+        if kind == "primary":
+            headers["X-RateLimit-Remaining"] = "0"
+            headers["X-RateLimit-Used"] = headers["X-RateLimit-Limit"]
+            headers["X-RateLimit-Reset"] = str(int(time.time() + reset_in))
+            message = PRIMARY_LIMIT_MESSAGE.format(user_id=self._state.user_id(self.login))
+        else:
+            message = SECONDARY_LIMIT_MESSAGE
+        if retry_after is not None:
+            headers["Retry-After"] = f"{retry_after:g}"
+        body = {"message": message, "documentation_url": "https://docs.github.com/rest"}
+        return self.inject_fault(
+            method, path, status=status, times=times, headers=headers, body=body
+        )
 
     def clear_faults(self) -> None:
         """Drop all pending faults."""
@@ -331,6 +377,8 @@ class GitHubSimulator:
         fault = self._faults.take(method, path)
         try:
             if fault is not None and fault.status is not None:
+                if fault.apply_first:  # the request takes effect; only its answer is lost
+                    self._api.handle(ApiRequest(method, path, split.query, dict(headers), body))
                 response = fault_response(fault, self._api.rate.headers())
             else:
                 response = self._api.handle(

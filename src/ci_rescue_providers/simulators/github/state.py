@@ -15,6 +15,7 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from .execution import job_log, job_steps, run_conclusion, validate_jobs, with_dependents
+from .git import Person
 from .models import (
     FAILED_CONCLUSIONS,
     MAX_ATTEMPTS,
@@ -64,6 +65,8 @@ class SimState:
         self.issue_ids = itertools.count(2_900_000_001)
         self.comment_ids = itertools.count(2_750_000_001)
         self.label_ids = itertools.count(8_000_000_001)
+        self.pull_ids = itertools.count(1_900_000_001)
+        self.status_ids = itertools.count(33_000_000_001)
         self._user_ids = itertools.count(100_001)
         self._runner_ids = itertools.count(1)
         self.user_id(login)
@@ -86,8 +89,10 @@ class SimState:
         private: bool = False,
         owner_type: str = "Organization",
         description: str | None = None,
+        allow_auto_merge: bool = False,
     ) -> RepoRecord:
-        """Create a repository; ``ValueError`` if the name is malformed or taken."""
+        """Create a repository with one commit (a ``README.md``) on its default branch;
+        ``ValueError`` if the name is malformed or taken."""
         if not _REPO_NAME.match(full_name):
             raise ValueError(f"repository name must look like 'owner/name', got {full_name!r}")
         if owner_type not in ("Organization", "User"):
@@ -106,7 +111,13 @@ class SimState:
                 private=private,
                 description=description,
                 created_at=self.clock() - timedelta(days=400),
+                allow_auto_merge=allow_auto_merge,
             )
+            person = Person(owner, f"{owner}@users.noreply.github.com", repo.created_at)
+            root = repo.git.commit_files(
+                None, {"README.md": f"# {name}\n".encode()}, "Initial commit", person
+            )
+            repo.git.refs[f"refs/heads/{default_branch}"] = root.sha
             self.repos[full_name.lower()] = repo
             return repo
 
@@ -125,6 +136,16 @@ class SimState:
                 if repo.id == repo_id:
                     return repo
             raise NotFoundError()
+
+    def next_check_run_id(self) -> int:
+        """A fresh check-run id (check runs and Actions jobs share one id space)."""
+        with self.lock:
+            return next(self._job_ids)
+
+    def next_suite_id(self) -> int:
+        """A fresh check-suite id."""
+        with self.lock:
+            return next(self._suite_ids)
 
     # -- runs ----------------------------------------------------------------------------------
 

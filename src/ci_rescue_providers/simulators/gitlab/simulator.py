@@ -1,0 +1,319 @@
+"""``GitLabSimulator``: a stateful GitLab REST API (``/api/v4``) on loopback."""
+
+from __future__ import annotations
+
+import copy
+import threading
+import traceback
+from collections.abc import Callable, Mapping, Sequence
+from datetime import datetime
+from types import TracebackType
+from typing import Any
+from urllib.parse import parse_qsl, urlsplit
+
+from .api import GitLabApi
+from .ci import CiEngine
+from .context import ApiContext
+from .hooks import job_event, pipeline_event, webhook_delivery
+from .models import SimJob
+from .payloads import Urls
+from .reads import StateReads
+from .recording import Fault, FaultBody, FaultBook, RecordedRequest, RequestLog, fault_response
+from .router import ApiRequest, json_response
+from .server import HttpServer, Reply
+from .state import FileMap, SimState, utcnow
+from .tracker import Tracker
+
+__all__ = ["GitLabSimulator"]
+
+
+class GitLabSimulator(StateReads):
+    """A stateful fake of a GitLab instance's REST API, served over HTTP on loopback.
+
+    Point the real client at it: ``gitlab.Gitlab(sim.base_url, private_token=...,
+    keep_base_url=True)``. ``token=None`` accepts any non-empty ``PRIVATE-TOKEN`` (or
+    ``Authorization: Bearer``), otherwise exactly ``token``. Pipelines run to completion when
+    created; a retry creates new job ids in the same pipeline. Every request is recorded
+    (``requests``) and faults can be injected (``inject_fault``). Use as a context manager, or
+    call ``start()``/``stop()``.
+    """
+
+    def __init__(
+        self,
+        token: str | None = None,
+        *,
+        port: int = 0,
+        host: str = "127.0.0.1",
+        login: str = "ci-rescue-bot",
+        rate_limit: int | None = None,
+        clock: Callable[[], datetime] | None = None,
+    ) -> None:
+        if token is not None and not token:
+            raise ValueError("token must be None (accept any) or a non-empty string")
+        self.token = token
+        self._state = SimState(clock=clock or utcnow, login=login)
+        self._engine = CiEngine(self._state)
+        self._tracker = Tracker(self._state)
+        self._http = HttpServer(self._serve, host=host, port=port)
+        context = ApiContext(
+            state=self._state,
+            engine=self._engine,
+            tracker=self._tracker,
+            base_url=lambda: self._http.base_url,
+        )
+        self._api = GitLabApi(context, token=token, rate_limit=rate_limit)
+        self._log = RequestLog()
+        self._faults = FaultBook()
+        self._errors: list[str] = []
+        self._errors_lock = threading.Lock()
+
+    # -- lifecycle -----------------------------------------------------------------------------
+
+    def start(self) -> GitLabSimulator:
+        """Start serving from a daemon thread (idempotent); returns ``self``."""
+        self._http.start()
+        return self
+
+    def stop(self) -> None:
+        """Stop serving and close every connection and thread (idempotent). State is kept."""
+        self._http.stop()
+
+    def __enter__(self) -> GitLabSimulator:
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+    @property
+    def base_url(self) -> str:
+        """``http://127.0.0.1:PORT``: the instance root (python-gitlab adds ``/api/v4``)."""
+        return self._http.base_url
+
+    @property
+    def running(self) -> bool:
+        """Whether the HTTP server is up."""
+        return self._http.running
+
+    @property
+    def login(self) -> str:
+        """The username of the authenticated user (author of issues, MRs and notes)."""
+        return self._state.bot.username
+
+    def advance(self, seconds: float) -> None:
+        """Move the simulated clock forward (timestamps of later jobs, notes, commits)."""
+        with self._state.lock:
+            self._state.advance(seconds)
+
+    def _urls(self) -> Urls:
+        return Urls(self.base_url)
+
+    # -- seeding -------------------------------------------------------------------------------
+
+    def add_project(
+        self,
+        path: str,
+        *,
+        default_branch: str = "main",
+        files: FileMap | None = None,
+        description: str | None = None,
+        visibility: str = "private",
+        project_id: int | None = None,
+    ) -> int:
+        """Create project ``group/name`` whose default branch (protected) holds ``files``;
+        returns its id."""
+        with self._state.lock:
+            return self._state.add_project(
+                path,
+                default_branch=default_branch,
+                files=files or {"README.md": f"# {path}\n"},
+                description=description,
+                visibility=visibility,
+                project_id=project_id,
+            ).id
+
+    def add_user(self, username: str, name: str | None = None) -> int:
+        """Create a user (to be named as an assignee); returns its id."""
+        with self._state.lock:
+            return self._state.add_user(username, name).id
+
+    def add_pipeline(
+        self,
+        project: str | int,
+        *,
+        jobs: Sequence[SimJob] = (),
+        ref: str | None = None,
+        sha: str | None = None,
+        source: str = "push",
+        name: str | None = None,
+        stages: Sequence[str] | None = None,
+        tag: bool = False,
+        merge_request_iid: int | None = None,
+        pipeline_id: int | None = None,
+        created_at: datetime | None = None,
+    ) -> int:
+        """Create a pipeline and run it; returns its id.
+
+        ``ref`` defaults to the default branch and ``sha`` to its head; ``jobs`` to one
+        successful ``build``. ``stages`` orders the stages (default: as the jobs name them).
+        ``merge_request_iid`` makes it a merge request pipeline
+        (``refs/merge-requests/<iid>/head``). ``pipeline_id`` picks the id (to replay a real
+        delivery that names one).
+        """
+        with self._state.lock:
+            return self._engine.add_pipeline(
+                self._state.project(str(project)),
+                jobs=jobs,
+                ref=ref,
+                sha=sha,
+                source=source,
+                name=name,
+                stages=stages,
+                tag=tag,
+                merge_request_iid=merge_request_iid,
+                pipeline_id=pipeline_id,
+                created_at=created_at,
+                user=None,
+            ).id
+
+    # -- webhooks ------------------------------------------------------------------------------
+
+    def pipeline_event(self, pipeline_id: int) -> dict[str, Any]:
+        """The ``Pipeline Hook`` payload of the pipeline as it stands now.
+
+        GitLab sends it when the pipeline finishes: the simulated clock moves to that moment,
+        so that whatever the receiver does next happens after the jobs ran.
+        """
+        with self._state.lock:
+            pipeline = self._state.pipelines[pipeline_id]
+            self._state.advance_to(pipeline.finished_at)
+            return pipeline_event(self._state, pipeline, self._urls())
+
+    def job_event(self, job_id: int) -> dict[str, Any]:
+        """The ``Job Hook`` payload of one job (the clock moves to when the job finished)."""
+        with self._state.lock:
+            job = self._state.jobs[job_id]
+            self._state.advance_to(job.finished_at)
+            return job_event(self._state, job, self._urls())
+
+    def webhook_delivery(
+        self,
+        event: str,
+        payload: Mapping[str, Any],
+        *,
+        token: str | None = None,
+        signing_secret: str | bytes | None = None,
+        idempotency_key: str | None = None,
+        timestamp: int | None = None,
+    ) -> tuple[dict[str, str], bytes]:
+        """Headers and raw body of a delivery of ``payload`` as this instance would POST it
+        (``X-Gitlab-Token`` from ``token``; a Standard-Webhooks signature from
+        ``signing_secret``)."""
+        return webhook_delivery(
+            event,
+            payload,
+            token=token,
+            signing_secret=signing_secret,
+            idempotency_key=idempotency_key,
+            instance=self.base_url if self.running else "https://gitlab.example.com",
+            timestamp=timestamp,
+        )
+
+    # -- recording and faults ------------------------------------------------------------------
+
+    @property
+    def requests(self) -> list[RecordedRequest]:
+        """Every request received so far (a copy), oldest first."""
+        return self._log.snapshot()
+
+    def write_requests(self) -> list[RecordedRequest]:
+        """Recorded requests other than GET and HEAD."""
+        return [r for r in self._log.snapshot() if r.is_write]
+
+    def clear_requests(self) -> None:
+        """Forget the recorded requests."""
+        self._log.clear()
+
+    @property
+    def errors(self) -> list[str]:
+        """Tracebacks of internal simulator errors (each answered with a 500)."""
+        with self._errors_lock:
+            return list(self._errors)
+
+    def inject_fault(
+        self,
+        method: str | None = "GET",
+        path: str = ".*",
+        status: int | None = 500,
+        times: int | None = 1,
+        headers: Mapping[str, str] | None = None,
+        body: FaultBody = None,
+        delay: float = 0.0,
+        *,
+        truncate: bool = False,
+    ) -> Fault:
+        """Answer the next ``times`` requests matching ``method`` and the ``path`` regex
+        (``re.search`` on the raw path, ``/api/v4`` included, no query) with ``status``,
+        ``headers`` and ``body`` (default ``{"message": "<status> <reason>"}``), after
+        ``delay`` seconds.
+
+        ``status=None`` lets the simulator answer normally (with ``delay`` for a slow answer or
+        ``truncate=True`` for a body cut short). Examples: 429 with
+        ``headers={"Retry-After": "0"}``, 500, 502, 401, 403, 404. Returns the ``Fault``.
+        """
+        fault = Fault(
+            method=method,
+            path=path,
+            status=status,
+            times=times,
+            headers=dict(headers or {}),
+            body=body,
+            delay=delay,
+            truncate=truncate,
+        )
+        return self._faults.add(fault)
+
+    def clear_faults(self) -> None:
+        """Drop all pending faults."""
+        self._faults.clear()
+
+    # -- HTTP entry point ----------------------------------------------------------------------
+
+    def _serve(self, method: str, target: str, headers: dict[str, str], body: bytes) -> Reply:
+        split = urlsplit(target)
+        path = split.path or "/"
+        fault = self._faults.take(method, path)
+        try:
+            if fault is not None and fault.status is not None:
+                response = fault_response(fault)
+            else:
+                response = self._api.handle(ApiRequest(method, path, split.query, headers, body))
+        except Exception as error:  # the server must answer, whatever went wrong
+            with self._errors_lock:
+                self._errors.append(traceback.format_exc())
+            response = json_response(500, {"message": f"500 Internal Server Error: {error}"})
+        for name, value in fault.headers.items() if fault is not None else ():
+            response.headers[name] = value
+        self._log.append(
+            RecordedRequest(
+                method=method,
+                path=path,
+                query=dict(parse_qsl(split.query, keep_blank_values=True)),
+                headers=copy.copy(headers),
+                body=body,
+                status=response.status,
+                raw_query=split.query,
+                faulted=fault is not None,
+            )
+        )
+        return Reply(
+            status=response.status,
+            headers=response.headers,
+            body=response.body,
+            delay=fault.delay if fault is not None else 0.0,
+            truncate=fault.truncate if fault is not None else False,
+        )
