@@ -6,12 +6,15 @@ import re
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from ci_rescue_core.hooks import Hooks
 from ci_rescue_core.hookspecs import hookimpl
 from ci_rescue_core.logs import LogAnalysis, analyze_log
-from ci_rescue_core.logs.analyze import NEW_LINE_BOOST, merge
+from ci_rescue_core.logs.analyze import MIN_CONFIDENCE, NEW_LINE_BOOST, analyze_junit, merge
 from ci_rescue_core.logs.excerpt import Extraction, LogExcerpt, LogLine, ScoredLine
+from ci_rescue_core.logs.rank import WRAPPER_CAP, failure_window, is_wrapper, pool, rank
 from ci_rescue_core.logs.reader import open_source
 from ci_rescue_core.models import Category, TestFailure
 from ci_rescue_core.plugins import make_plugin_manager
@@ -81,7 +84,7 @@ def test_baseline_boosts_new_lines_but_keeps_the_hash(hooks: Hooks) -> None:
         diffed = analyze_file("cidiff_terraform_run407_fail.log", hooks, baseline=baseline)
     assert diffed.fingerprint.hash == plain.fingerprint.hash
     assert diffed.fingerprint.category is Category.INFRA_NETWORK
-    assert [e.line for e in diffed.fingerprint.error_lines[:7]] == list(range(749, 756))
+    assert sorted(e.line for e in diffed.fingerprint.error_lines[:7]) == list(range(749, 756))
 
 
 def test_same_failure_in_another_run_has_the_same_hash(hooks: Hooks) -> None:
@@ -246,3 +249,167 @@ def test_new_lines_are_boosted_but_do_not_change_the_message() -> None:
     )
     assert [e.line for e in analysis.fingerprint.error_lines] == [30, 10]
     assert analysis.fingerprint.message == "error #10"
+
+
+# ranking (ci_rescue_core.logs.rank) --------------------------------------------------------
+
+
+def line(number: int, text: str, step: str | None = None) -> LogLine:
+    return LogLine(number, text, step)
+
+
+def test_wrappers_rank_below_any_cause() -> None:
+    wrapper = "##[error]Process completed with exit code 1."
+    lines = pool([Extraction(error_lines=(ScoredLine(line(9, wrapper), 0.9),))], EXCERPT)
+    assert lines[9].score <= WRAPPER_CAP
+    for text in (
+        "make: *** [Makefile:39: staticcheck] Error 1",
+        "npm ERR! code ELIFECYCLE",
+        "FAILURE: Build failed with an exception.",
+        "##[error]The operation was canceled.",
+        'The command "npm test" exited with 1.',
+    ):
+        assert is_wrapper(text), text
+    assert not is_wrapper("E   AssertionError: 143 != 0")
+
+
+def test_lines_no_extractor_understood_still_rank() -> None:
+    excerpt = LogExcerpt(
+        lines=(
+            line(1, "starting"),
+            line(2, "FATAL: received SIGINT"),
+            line(3, "warning: 0 errors"),
+            line(4, "Error: pod failed to come online"),
+        ),
+        total_lines=4,
+    )
+    ranked = rank(pool([], excerpt))
+    assert [s.line.number for s in ranked] == [2, 4]
+    assert all(s.score <= 0.4 for s in ranked)  # below what an extractor gives a cause
+
+
+def test_github_failure_window_is_the_failed_step() -> None:
+    excerpt = LogExcerpt(
+        lines=(
+            line(3, "curl: (22) The requested URL returned error: 404", step="Set up ruby"),
+            line(9, "Error: boom", step="Run tests"),
+            line(10, "##[error]Process completed with exit code 1.", step="Run tests"),
+        ),
+        total_lines=10,
+        failed_step="Run tests",
+    )
+    window = failure_window(excerpt)
+    assert window is not None
+    assert window.contains(excerpt.lines[1]) and not window.contains(excerpt.lines[0])
+
+
+def test_travis_failure_window_is_between_command_exits() -> None:
+    excerpt = LogExcerpt(
+        lines=(
+            line(3, "curl: (22) The requested URL returned error: 404", step="rvm"),
+            line(5, 'The command "bundle install" exited with 0.'),
+            line(8, "Error: Invalid CSS after"),
+            line(9, 'The command "sass-check.sh" exited with 65.'),
+            line(12, 'The command "cleanup.sh" exited with 0.'),
+        ),
+        total_lines=12,
+    )
+    window = failure_window(excerpt)
+    assert window is not None
+    inside = [entry.number for entry in excerpt.lines if window.contains(entry)]
+    assert inside == [8, 9]
+
+
+def test_evidence_outside_the_failing_step_counts_for_less() -> None:
+    excerpt = LogExcerpt(
+        lines=(
+            line(3, "setup 404", step="rvm"),
+            line(8, "boom"),
+            line(9, 'The command "x" exited with 1.'),
+        ),
+        total_lines=9,
+    )
+    outside = Extraction(
+        category=Category.DEPENDENCY_RESOLUTION,
+        confidence=0.8,
+        error_lines=(ScoredLine(excerpt.lines[0], 0.7),),
+    )
+    inside = Extraction(
+        category=Category.TEST_FAILURE,
+        confidence=0.6,
+        error_lines=(ScoredLine(excerpt.lines[1], 0.7),),
+    )
+    analysis = merge([outside, inside], excerpt)
+    assert analysis.fingerprint.category is Category.TEST_FAILURE
+    assert [e.line for e in analysis.fingerprint.error_lines][:2] == [8, 3]
+
+
+def test_an_opinion_too_weak_is_no_opinion() -> None:
+    weak = Extraction(category=Category.LINT, confidence=MIN_CONFIDENCE / 2)
+    assert merge([weak], EXCERPT).fingerprint.category is Category.OTHER
+
+
+def test_lines_the_passing_log_also_had_rank_lower() -> None:
+    excerpt = LogExcerpt(total_lines=100, new_lines=frozenset({40}))
+    analysis = merge([Extraction(error_lines=(scored(10, 0.8), scored(40, 0.6)))], excerpt)
+    assert [e.line for e in analysis.fingerprint.error_lines] == [40, 10]
+
+
+def test_different_places_come_first() -> None:
+    block = tuple(scored(n, 0.8) for n in range(100, 106))  # one stack trace
+    elsewhere = (scored(300, 0.7),)
+    analysis = merge([Extraction(error_lines=block + elsewhere)], EXCERPT)
+    assert [e.line for e in analysis.fingerprint.error_lines][:3] == [100, 300, 101]
+
+
+@given(
+    st.lists(
+        st.tuples(st.integers(1, 500), st.floats(0, 1, allow_nan=False)),
+        min_size=0,
+        max_size=40,
+        unique_by=lambda item: item[0],
+    ),
+    st.integers(0, 15),
+)
+def test_ranking_is_capped_and_keeps_only_known_lines(
+    items: list[tuple[int, float]], limit: int
+) -> None:
+    lines = {number: scored(number, score) for number, score in items}
+    ranked = rank(lines, limit=limit)
+    assert len(ranked) == min(limit, len(lines))
+    assert len({s.line.number for s in ranked}) == len(ranked)
+    assert {s.line.number for s in ranked} <= set(lines)
+    if ranked:
+        assert ranked[0].score == max(s.score for s in lines.values())
+
+
+# JUnit reports ---------------------------------------------------------------------------------
+
+JUNIT = FIXTURE_LOGS / "junit"
+
+
+def test_analyze_junit(hooks: Hooks) -> None:
+    data = (JUNIT / "with-xml-entities.xml").read_bytes()
+    analysis = analyze_junit([data], hooks=hooks, name="with-xml-entities.xml")
+    fingerprint = analysis.fingerprint
+    assert fingerprint.category is Category.TEST_FAILURE
+    assert fingerprint.ecosystem == "junit"
+    assert fingerprint.failing_tests == (
+        "Test with & in the test name",
+        "Test with 'apostrophe' in the test name",
+    )
+    assert [e.line for e in fingerprint.error_lines] == [8, 11]
+    assert analysis.total_lines == 17
+
+
+def test_analyze_junit_redacts_and_passes_are_other(hooks: Hooks) -> None:
+    token = "ghp_" + "A1b2C3d4" * 4 + "wxyz"
+    report = (
+        '<testsuite><testcase classname="t" name="deploy">'
+        f'<failure message="push refused for {token}"/></testcase></testsuite>'
+    )
+    analysis = analyze_junit([report.encode()], hooks=hooks)
+    assert token not in repr(analysis)
+    passing = analyze_junit([b'<testsuite><testcase name="ok"/></testsuite>'], hooks=hooks)
+    assert passing.fingerprint.category is Category.OTHER
+    assert passing.fingerprint.error_lines == ()

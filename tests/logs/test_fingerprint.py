@@ -157,3 +157,52 @@ def test_test_ids_are_not_normalised() -> None:
     one = fingerprint_hash(Category.TEST_FAILURE, ["t.py::test[0x1]"], "boom")
     two = fingerprint_hash(Category.TEST_FAILURE, ["t.py::test[0x2]"], "boom")
     assert one != two
+
+
+# The gates that skip rules are only a speed-up -----------------------------------------------
+
+NOISY = st.text(
+    alphabet=st.sampled_from(
+        [
+            *"0123456789abcdefABCDEFxX:./-_ \t[]()<>'\"=#ZTsmhlinepodrt\\",
+            "\u0663",
+            "\u017f",
+            "\u0130",
+        ]
+    ),
+    max_size=60,
+)
+
+
+def ungated(text: str) -> str:
+    """:func:`normalise` with every rule always applied (what the gates must not change)."""
+    from ci_rescue_core.logs import fingerprint
+
+    def once(value: str) -> str:
+        for pattern, replacement, _gate in fingerprint._RULES:
+            value = pattern.sub(replacement, value)
+        return fingerprint._SPACES.sub(" ", value).strip()
+
+    current = once(text)
+    while (again := once(current)) != current:
+        current = again
+    return current
+
+
+@given(NOISY)
+def test_gates_never_change_the_result(text: str) -> None:
+    assert normalise(text) == ungated(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "listening on [::1]:8080 pid 4321 seed=77",
+        "/tmp/pytest-of-runner/x.py:12: error at 2024-01-02T03:04:05Z after 1.5s",
+        r"C:\Users\RUNNER~1\AppData\Local\Temp\tmpabc\x.txt",
+        "0x7ffd5e8c deadbeef12 123e4567-e89b-12d3-a456-426614174000",
+        "\u017feed 42 and PORT 80",  # a long s matches "s" case-insensitively
+    ],
+)
+def test_gates_on_known_shapes(text: str) -> None:
+    assert normalise(text) == ungated(text)

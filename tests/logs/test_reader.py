@@ -13,7 +13,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from ci_rescue_core.errors import LogReadError
-from ci_rescue_core.logs.reader import MAX_LINE_BYTES, iter_lines, open_source
+from ci_rescue_core.logs.reader import (
+    MAX_LINE_BYTES,
+    decode_line,
+    iter_blocks,
+    iter_lines,
+    open_source,
+)
 
 from .conftest import FIXTURE_LOGS
 
@@ -193,3 +199,55 @@ def test_empty_file_has_no_chunks(tmp_path: Path) -> None:
     target = tmp_path / "empty.log"
     target.write_bytes(b"")
     assert read_all(target) == b""
+
+
+# iter_blocks -------------------------------------------------------------------------------
+
+
+def lines_from_blocks(chunks: Iterator[bytes] | list[bytes], max_line_bytes: int) -> list[str]:
+    """The lines of the blocks, cut to *max_line_bytes* as the scanner reads them."""
+    out = []
+    for block in iter_blocks(chunks, block_size=16, max_line_bytes=max_line_bytes):
+        assert block
+        pieces = block.split(b"\n")
+        if block.endswith(b"\n"):
+            pieces.pop()
+        out += [decode_line(piece[:max_line_bytes]) for piece in pieces]
+    return out
+
+
+@given(data=LOG_BYTES, cuts=st.lists(st.integers(min_value=0, max_value=1200), max_size=12))
+def test_blocks_hold_the_lines_of_iter_lines(data: bytes, cuts: list[int]) -> None:
+    expected = [text for _, text in lines_of(data, max_line_bytes=7)]
+    assert lines_from_blocks(split_at(data, cuts), 7) == expected
+
+
+@given(data=LOG_BYTES, cuts=st.lists(st.integers(min_value=0, max_value=1200), max_size=12))
+def test_every_block_but_the_last_ends_a_line(data: bytes, cuts: list[int]) -> None:
+    blocks = list(iter_blocks(split_at(data, cuts), block_size=8))
+    assert all(block.endswith(b"\n") for block in blocks[:-1])
+    assert all(b"\x00" not in block for block in blocks)
+
+
+def test_big_chunks_are_cut_into_blocks() -> None:
+    data = b"".join(b"line %d\n" % n for n in range(10_000))
+    blocks = list(iter_blocks([data], block_size=1000))
+    assert len(blocks) > 20
+    assert max(map(len, blocks)) < 2100
+    assert b"".join(blocks) == data
+
+
+def test_an_endless_line_is_never_held() -> None:
+    def endless() -> Iterator[bytes]:
+        yield b"start "
+        for _ in range(2000):
+            yield b"z" * 4096  # 8 MB without a newline
+        yield b"\nafter\n"
+
+    blocks = list(iter_blocks(endless(), max_line_bytes=100))
+    assert b"".join(blocks) == b"start " + b"z" * 94 + b"\nafter\n"
+
+
+def test_block_arguments_must_be_positive() -> None:
+    with pytest.raises(ValueError):
+        list(iter_blocks([b"a"], block_size=0))

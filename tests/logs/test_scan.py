@@ -10,7 +10,7 @@ from ci_rescue_core.logs.clean import LogCleaner, strip_noise
 from ci_rescue_core.logs.excerpt import LogExcerpt, LogLine
 from ci_rescue_core.logs.reader import iter_lines, open_source
 from ci_rescue_core.logs.redact import Redactor
-from ci_rescue_core.logs.scan import is_candidate, scan
+from ci_rescue_core.logs.scan import is_candidate, scan, scan_chunks
 
 from .conftest import FIXTURE_LOGS
 
@@ -237,3 +237,13 @@ def test_baseline_marks_new_lines() -> None:
 def test_empty_baseline_makes_every_line_new() -> None:
     excerpt = scan(iter_lines([b"error one\nerror two\n"]), Redactor(), baseline=iter([]))
     assert excerpt.new_lines == frozenset({1, 2})
+
+
+def test_scan_and_scan_chunks_agree_on_a_real_log() -> None:
+    data = (FIXTURE_LOGS / "bugswarm_2446151667_pytest.log").read_bytes()
+    assert scan(iter_lines([data]), Redactor()) == scan_chunks([data], Redactor())
+
+
+def test_scan_needs_lines_numbered_from_one() -> None:
+    with pytest.raises(ValueError, match="numbered"):
+        scan([(2, "error")], Redactor())

@@ -85,6 +85,23 @@ def extract(text: str) -> Extraction:
             Category.OOM,
         ),
         ("##[error]Process completed with exit code 137.", Category.OOM),
+        (
+            "##[error]Error: pod failed to come online with error: Error: Pod runner-x is "
+            "unhealthy with phase status Pending: backoff timeout",
+            Category.INFRA_NETWORK,
+        ),
+        (
+            "fatal: unable to access 'https://github.com/vim/vim/': Empty reply from server",
+            (Category.INFRA_NETWORK),
+        ),
+        ("  Caused by: dns error", Category.INFRA_NETWORK),
+        ("ERROR: Error cloning remote repo 'origin'", Category.INFRA_NETWORK),
+        (
+            "Chrome Mobile 74 (Android 8.0.0) ERROR\n"
+            "  Disconnected, because no message in 30000 ms.",
+            Category.TIMEOUT,
+        ),
+        ("Command took >30min, returning 124", Category.TIMEOUT),
     ],
 )
 def test_signals(line: str, category: Category) -> None:
@@ -101,13 +118,19 @@ def test_signals(line: str, category: Category) -> None:
         ("ERROR: Job failed: exit code 1\n", 1),
         ('The command "npm test" exited with 0.\nThe command "make lint" exited with 3.\n', 3),
         ("Got exit code 0\nexit status 4\nexit status 5\n", 4),
-        ("Got exit code 0\n", None),
     ],
 )
 def test_exit_codes(log: str, code: int | None) -> None:
     result = rescue_extract_failures(excerpt(log))
     assert result is not None
     assert result.exit_code == code
+
+
+def test_exit_code_zero_is_not_an_error_line() -> None:
+    assert (
+        rescue_extract_failures(excerpt('Got exit code 0\nThe command "ls" exited with 0.\n'))
+        is None
+    )
 
 
 def test_exit_code_lines_are_low_scored_wrappers() -> None:
@@ -141,8 +164,21 @@ def test_secret_names_in_informational_lines_are_not_signals() -> None:
 
 
 def test_words_in_prose_are_not_signals() -> None:
-    log = "\t'hammer' 'A rate-limiter with pluggable storage backends'\nOOM restarts => 0\n"
+    log = (
+        "\t'hammer' 'A rate-limiter with pluggable storage backends'\nOOM restarts => 0\n"
+        "\t'ratekeeper' 'Rate limiter and rate-limited actions scheduler'\n"
+    )
     assert rescue_extract_failures(excerpt(log)) is None
+
+
+def test_a_timeout_statement_loses_to_a_test_the_runner_reported() -> None:
+    log = (
+        "FAILED [310.0s] test_a.py::TestA::test_gather - RuntimeError: Process 0 timed out\n"
+        "Command took >15min, returning 124\n"
+    )
+    hooks = Hooks(make_plugin_manager(entry_points=False, extra=[pytest_extractor, infra]))
+    analysis = analyze_log([log.encode()], hooks=hooks)
+    assert analysis.fingerprint.category is Category.TEST_FAILURE
 
 
 def test_download_forbidden_is_network_but_git_push_forbidden_is_permission() -> None:

@@ -228,3 +228,11 @@ def test_registered_through_the_plugin_manager() -> None:
     hooks = Hooks(make_plugin_manager(entry_points=False, extra=[pytest_extractor, infra]))
     results = hooks.extract_failures(excerpt=excerpt(PYTEST_LOG))
     assert any(r.ecosystem == "pytest" for r in results)
+
+
+def test_a_failure_only_a_wrapper_reported_is_weaker_evidence() -> None:
+    wrapped = extract("test_cuda 1/1 failed!\n")
+    reported = extract("FAILED tests/test_cuda.py::test_alloc - RuntimeError: boom\n")
+    assert [f.test_id for f in wrapped.failures] == ["test_cuda"]
+    assert wrapped.category is Category.TEST_FAILURE
+    assert wrapped.confidence < reported.confidence

@@ -1,17 +1,26 @@
-"""``ci-rescue analyze``: one log in, one fingerprint out (the DESIGN.md JSON contract)."""
+"""``ci-rescue analyze``: one log in, one fingerprint out (the DESIGN.md JSON contract).
+
+The input may also be a JUnit XML test report: it is recognised by its content (the first
+element is ``<testsuites>`` or ``<testsuite>``), whatever the file is called.
+"""
 
 from __future__ import annotations
 
 import argparse
 import contextlib
+import itertools
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 from rich.table import Table
 
 from ci_rescue_core.cli.common import add_config_option, add_format_option, console, print_json
 from ci_rescue_core.config import load_config
+from ci_rescue_core.errors import PayloadError
 from ci_rescue_core.hooks import Hooks
 from ci_rescue_core.logs import LogAnalysis, analyze_log
+from ci_rescue_core.logs.analyze import analyze_junit
+from ci_rescue_core.logs.junit import SNIFF_BYTES, looks_like_junit
 from ci_rescue_core.logs.reader import open_source
 from ci_rescue_core.plugins import make_plugin_manager
 
@@ -27,7 +36,9 @@ def add_parser(commands: Any) -> None:
             "exit code and fingerprint. Secrets are redacted first."
         ),
     )
-    parser.add_argument("log", metavar="LOGFILE", help="log file, or - for stdin")
+    parser.add_argument(
+        "log", metavar="LOGFILE", help="log file or JUnit XML report, or - for stdin"
+    )
     parser.add_argument(
         "--baseline",
         metavar="PASSING_LOG",
@@ -44,16 +55,44 @@ def run(args: argparse.Namespace) -> int:
     config = load_config(args.config)
     hooks = Hooks(make_plugin_manager(blocked=config.plugins.disable))
     with contextlib.ExitStack() as stack:
-        chunks = stack.enter_context(open_source(args.log))
-        baseline = stack.enter_context(open_source(args.baseline)) if args.baseline else None
-        analysis = analyze_log(
-            chunks, hooks=hooks, known_secrets=config.known_secrets(), baseline=baseline
-        )
+        head, chunks = peek(stack.enter_context(open_source(args.log)), SNIFF_BYTES)
+        if looks_like_junit(head):
+            if args.baseline:
+                raise PayloadError(
+                    f"{args.log} is a JUnit XML report: --baseline compares logs, "
+                    "give a passing log only with a log"
+                )
+            analysis = analyze_junit(
+                chunks, hooks=hooks, known_secrets=config.known_secrets(), name=args.log
+            )
+        else:
+            baseline = stack.enter_context(open_source(args.baseline)) if args.baseline else None
+            analysis = analyze_log(
+                chunks, hooks=hooks, known_secrets=config.known_secrets(), baseline=baseline
+            )
     if args.format == "json":
         print_json(analysis_json(analysis))
     else:
         _render(analysis)
     return 0
+
+
+def peek(chunks: Iterable[bytes], size: int) -> tuple[bytes, Iterator[bytes]]:
+    """The first *size* bytes of a stream, and the whole stream (those bytes included).
+
+    :param chunks: the stream, in pieces of any size.
+    :param size: how many bytes to look at (fewer when the stream is shorter).
+    :returns: ``(head, chunks)`` where *chunks* yields every byte of the stream once.
+    """
+    stream = iter(chunks)
+    seen: list[bytes] = []
+    length = 0
+    for chunk in stream:
+        seen.append(chunk)
+        length += len(chunk)
+        if length >= size:
+            break
+    return b"".join(seen)[:size], itertools.chain(seen, stream)
 
 
 def analysis_json(analysis: LogAnalysis) -> dict[str, Any]:

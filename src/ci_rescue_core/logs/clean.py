@@ -122,6 +122,11 @@ class LogCleaner:
         return tuple(self._steps)
 
     @property
+    def failure_seen(self) -> bool:
+        """Whether a line flagged as the failure report (``##[error]``...) was fed already."""
+        return self._failure_seen
+
+    @property
     def step(self) -> str | None:
         """The step the next line belongs to, when known."""
         if self._stack:

@@ -8,6 +8,9 @@ import attrs
 
 from ci_rescue_core.models import Category, TestFailure
 
+#: Characters of a line that extractors look at (see :meth:`LogExcerpt.bounded_lines`).
+MATCH_CHARS = 2000
+
 
 @attrs.frozen
 class LogLine:
@@ -62,6 +65,18 @@ class LogExcerpt:
         while pending is not None:
             yield pending
             pending = next(tail, None)
+
+    def bounded_lines(self, max_chars: int = MATCH_CHARS) -> Iterator[LogLine]:
+        """Every kept line once, in log order, cut to its first *max_chars* characters.
+
+        What extractors should read: a cause is named at the start of a line, and a line of
+        tens of kilobytes (a minified bundle, a progress bar) would otherwise cost every rule
+        of every extractor its whole length.
+        """
+        for line in self.all_lines():
+            if len(line.text) > max_chars:
+                line = attrs.evolve(line, text=line.text[:max_chars])
+            yield line
 
 
 @attrs.frozen

@@ -89,8 +89,13 @@ SUBSTRINGS = (
     "would reformat",
     "would be reformatted",
     "unexpected",
+    "not ok",
+    "not available",
 )
 WORDS = ("oom", "wrong", "401", "403", "404", "429", "500", "502", "503", "504")
-# Line starts: pytest ``E`` lines and ``rootdir:`` (names the project), jest / mocha failure
-# marks, LaTeX-style ``!`` errors.
-LINE_START_PATTERN = r"E\s|rootdir: |\s*[\u2715\u2717\u2716\u00d7\u25cf]\s|!\s"
+# Line starts: pytest ``E`` lines and ``rootdir:`` (names the project), jest / mocha /
+# xcpretty failure marks, LaTeX-style ``!`` errors, numbered failure entries (``1) Suite``:
+# Mocha, PHPUnit, ExUnit, RSpec, Minitest) and Pester's ``[-]``.
+LINE_START_PATTERN = (
+    r"E\s|rootdir: |\s*[\u2715\u2717\u2716\u00d7\u25cf\u274c]\s|!\s|\s*\d+\) |\s*\[-\]\s"
+)

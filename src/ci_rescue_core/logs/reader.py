@@ -22,7 +22,10 @@ from ci_rescue_core.errors import LogReadError
 MAX_LINE_BYTES = 64 * 1024
 
 #: Size of the chunks :func:`open_source` reads.
-CHUNK_SIZE = 64 * 1024
+CHUNK_SIZE = 256 * 1024
+
+#: Target size of the blocks :func:`iter_blocks` hands to the scanner.
+BLOCK_SIZE = 256 * 1024
 
 _GZIP_MAGIC = b"\x1f\x8b"
 
@@ -76,6 +79,86 @@ def iter_lines(
 def _decode(raw: bytearray) -> str:
     """Decode one line, dropping trailing carriage returns."""
     return raw.decode("utf-8", "replace").rstrip("\r")
+
+
+def decode_line(raw: bytes) -> str:
+    """Decode one raw line as :func:`iter_lines` does (invalid UTF-8 → U+FFFD, no trailing ``\\r``).
+
+    :param raw: the line's bytes, without its ``\\n``, already capped in length.
+    :returns: the text.
+    """
+    return raw.decode("utf-8", "replace").rstrip("\r")
+
+
+def iter_blocks(
+    chunks: Iterable[bytes],
+    *,
+    block_size: int = BLOCK_SIZE,
+    max_line_bytes: int = MAX_LINE_BYTES,
+) -> Iterator[bytes]:
+    """Regroup a byte stream into blocks of whole lines, in bounded memory.
+
+    Every block but the last ends with ``\\n``; a block is one chunk's whole lines (plus the
+    line left unfinished by the chunk before), cut to about *block_size* bytes when the chunk
+    is much bigger.
+    NUL bytes are dropped.  A line that grows past *max_line_bytes* while it is still
+    unfinished at the end of a chunk keeps only its first *max_line_bytes* bytes and the rest
+    is skipped as it streams by, so a line of gigabytes is never held; a shorter over-long line
+    may be passed on whole, and the consumer ignores what lies past *max_line_bytes* (so the
+    result never depends on how the stream was cut).
+
+    :param chunks: the log's bytes, in order, in pieces of any size.
+    :param block_size: the target block size.
+    :param max_line_bytes: bytes kept of an over-long line.
+    :returns: the blocks; their lines, numbered from 1, are the lines of :func:`iter_lines`.
+    """
+    if max_line_bytes < 1 or block_size < 1:
+        raise ValueError("max_line_bytes and block_size must be at least 1")
+    pending = b""  # an unfinished line (capped at max_line_bytes while it streams)
+    skipping = False  # dropping the rest of an over-long line
+    for chunk in chunks:
+        if not chunk:
+            continue
+        if b"\x00" in chunk:
+            chunk = chunk.replace(b"\x00", b"")
+        if skipping:
+            newline = chunk.find(b"\n")
+            if newline < 0:
+                continue
+            chunk = chunk[newline:]
+            skipping = False
+        last = chunk.rfind(b"\n")
+        if last < 0:
+            pending += chunk
+            if len(pending) > max_line_bytes:  # the unfinished line is too long
+                pending = pending[:max_line_bytes]
+                skipping = True
+            continue
+        data = b"".join((pending, memoryview(chunk)[: last + 1]))  # one copy
+        rest = chunk[last + 1 :]
+        if len(rest) > max_line_bytes:
+            rest = rest[:max_line_bytes]
+            skipping = True
+        pending = rest
+        if len(data) > 2 * block_size:
+            yield from _cut(data, block_size)
+        else:
+            yield data
+    if pending:
+        yield pending
+
+
+def _cut(data: bytes, block_size: int) -> Iterator[bytes]:
+    """Blocks of about *block_size* bytes of *data* (whole lines), cut after newlines."""
+    start = 0
+    end = len(data)
+    while end - start > 2 * block_size:
+        cut = data.find(b"\n", start + block_size, end)
+        if cut < 0 or cut + 1 >= end:
+            break
+        yield data[start : cut + 1]
+        start = cut + 1
+    yield data[start:]
 
 
 @contextlib.contextmanager

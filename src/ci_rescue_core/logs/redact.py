@@ -32,11 +32,13 @@ _TOKEN_SHAPES = (
     r"xox[abprs]-[A-Za-z0-9\-]{8,}",
     r"xapp-[A-Za-z0-9\-]{8,}",
     # AWS access key ids.
-    r"(?:AKIA|ASIA)[A-Z0-9]{16,}",
+    r"AKIA[A-Z0-9]{16,}",
+    r"ASIA[A-Z0-9]{16,}",
     # Google API keys.
     r"AIza[0-9A-Za-z_\-]{35,}",
     # Stripe secret and restricted keys.
-    r"(?:sk|rk)_(?:live|test)_[0-9A-Za-z]{10,}",
+    r"sk_(?:live|test)_[0-9A-Za-z]{10,}",
+    r"rk_(?:live|test)_[0-9A-Za-z]{10,}",
     # npm and PyPI tokens.
     r"npm_[A-Za-z0-9]{36}",
     r"pypi-[A-Za-z0-9_\-]{32,}",
@@ -44,43 +46,56 @@ _TOKEN_SHAPES = (
     r"eyJ[A-Za-z0-9_\-]{4,}\.eyJ[A-Za-z0-9_\-]{4,}\.[A-Za-z0-9_\-]*",
 )
 
-# (pattern, replacement): the value is masked, the context kept.
-_CONTEXT_SHAPES: tuple[tuple[str, str], ...] = (
+# (pattern, replacement, gates): the value is masked, the context kept.  A rule can only match
+# a line whose lower-cased text holds one of its gates; the gates let ordinary lines skip it.
+_CONTEXT_SHAPES: tuple[tuple[str, str, tuple[str, ...]], ...] = (
     # Authorization headers (and the token headers of GitLab / CircleCI / API gateways).
     (
         r"(?i:(authorization[\"']?\s*[:=]\s*[\"']?\s*(?:bearer|token|basic|bot)\s+))[^\s\"',;]+",
         r"\1" + MASK,
+        ("authorization",),
     ),
     (
         r"(?i:((?:private-token|job-token|circle-token|x-gitlab-token|x-api-key|api-key)"
         r"[\"']?\s*:\s*[\"']?))[^\s\"',;]+",
         r"\1" + MASK,
+        ("token", "api-key"),
     ),
     # AWS secret access keys assigned in config files, env vars or JSON.
     (
         r"(?i:(aws_?secret_?access_?key|secretaccesskey)([\"']?\s*[:=]\s*[\"']?))"
         r"[A-Za-z0-9/+=]{16,}",
         r"\1\2" + MASK,
+        ("secret",),
     ),
     # Credentials in URLs: scheme://user:password@host -> scheme://***@host.
-    (r"([A-Za-z][A-Za-z0-9+.\-]*://)[^\s/@?#\"'<>]+@", r"\1" + MASK + "@"),
+    (r"([A-Za-z][A-Za-z0-9+.\-]*://)[^\s/@?#\"'<>]+@", r"\1" + MASK + "@", ("@",)),
     # Signatures in pre-signed URLs (S3, GCS, Azure SAS).
     (
         r"(?i:([?&](?:x-amz-signature|x-amz-security-token|x-goog-signature|signature|sig)=))"
         r"[^\s&\"'<>]+",
         r"\1" + MASK,
+        ("sig", "token"),
     ),
 )
 
-# One cheap search decides whether any built-in rule can apply (the common case: none).  Every
-# built-in shape above contains one of these fragments; the look-ahead on the first character
-# lets the regex engine skip most positions.
-_TRIGGER = re.compile(
-    r"(?=[-&:?AaEeGgJjNnPpRrSsTtXx])(?:"
-    r"gh[pousr]_|github_pat_|gl[a-z]{1,5}-|xox[abprs]-|xapp-|A[KS]IA|AIza|[sr]k_(?:live|test)_"
-    r"|npm_|pypi-|eyJ|[Aa][Uu][Tt][Hh][Oo][Rr][Ii][SsZz]|[Tt][Oo][Kk][Ee][Nn]|[Aa][Pp][Ii]-[Kk]"
-    r"|[Ss][Ee][Cc][Rr][Ee][Tt]|://|[?&][XxSs]|-----BEGIN)"
+#: Lower-cased fragments one of which every built-in token shape contains.
+_TOKEN_FRAGMENTS = (
+    "gh",
+    "github_pat_",
+    "gl",
+    "xox",
+    "xapp-",
+    "akia",
+    "asia",
+    "aiza",
+    "k_live_",
+    "k_test_",
+    "npm_",
+    "pypi-",
+    "eyj",
 )
+_TOKEN_GATE = re.compile("|".join(re.escape(fragment) for fragment in _TOKEN_FRAGMENTS))
 
 _KEY_BEGIN = re.compile(r"-----BEGIN [A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----")
 _KEY_END = re.compile(r"-----END [A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----")
@@ -121,7 +136,8 @@ class Redactor:
         )
         self._tokens = re.compile("|".join(_TOKEN_SHAPES))
         self._context = tuple(
-            (re.compile(pattern), replacement) for pattern, replacement in _CONTEXT_SHAPES
+            (re.compile(pattern), replacement, re.compile("|".join(map(re.escape, gates))))
+            for pattern, replacement, gates in _CONTEXT_SHAPES
         )
 
     def session(self) -> RedactionSession:
@@ -151,11 +167,14 @@ class Redactor:
             text = self._known.sub(MASK, text)
         for pattern in self._patterns:
             text = pattern.sub(_mask_nonempty, text)
-        if _TRIGGER.search(text) is None:
-            return text
-        text = self._tokens.sub(MASK, text)
-        for pattern, replacement in self._context:
-            text = pattern.sub(replacement, text)
+        # The gates are tested on the lower-cased line; on non-ASCII text, where case-insensitive
+        # matching has Unicode subtleties, every rule runs.
+        view = text.lower() if text.isascii() else None
+        if view is None or _TOKEN_GATE.search(view) is not None:
+            text = self._tokens.sub(MASK, text)
+        for pattern, replacement, gate in self._context:
+            if view is None or gate.search(view) is not None:
+                text = pattern.sub(replacement, text)
         begin = _KEY_BEGIN.search(text)
         if begin is not None:
             end = _KEY_END.search(text, begin.end())
@@ -180,6 +199,18 @@ class RedactionSession:
     def in_private_key(self) -> bool:
         """Whether the next line is taken to be inside a private-key block."""
         return self._key_lines_left > 0
+
+    def skip(self, lines: int) -> None:
+        """Account for *lines* lines of the log that are not redacted because nothing keeps them.
+
+        The streaming scanner only redacts the lines it keeps, but feeds every line with
+        private-key armour (``-----BEGIN``/``-----END``), so the lines skipped over carry no
+        state: they only count towards :data:`MAX_KEY_BLOCK_LINES`.
+
+        :param lines: how many lines were passed over (0 or more).
+        """
+        if lines > 0 and self._key_lines_left > 0:
+            self._key_lines_left = max(0, self._key_lines_left - lines)
 
     def redact_line(self, line: str) -> str:
         """Mask the secrets of the next line of the log.
