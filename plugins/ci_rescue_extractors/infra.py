@@ -88,8 +88,15 @@ class _Findings:
             self.scored[line.number] = ScoredLine(line, score)
 
 
+#: A source line quoted by a compiler diagnostic (rustc, gcc, clang, tsc: ``139 |     code``).
+#: It shows code, not something that happened: ``panic!("Out of memory")`` is not an OOM.
+_SOURCE_LISTING = re.compile(r"^\s*\d*\s*\|(?:\s|$)")
+
+
 def _read(findings: _Findings, line: LogLine) -> None:
     text = line.text
+    if _SOURCE_LISTING.match(text):
+        return
     lowered = text.lower()
     for rule in RULES:
         if rule.matches(text, lowered):

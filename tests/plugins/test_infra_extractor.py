@@ -8,7 +8,7 @@ import pytest
 
 from ci_rescue_core.hooks import Hooks
 from ci_rescue_core.logs import analyze_log
-from ci_rescue_core.logs.excerpt import Extraction, LogExcerpt
+from ci_rescue_core.logs.excerpt import Extraction, LogExcerpt, LogLine
 from ci_rescue_core.logs.reader import iter_lines, open_source
 from ci_rescue_core.logs.redact import Redactor
 from ci_rescue_core.logs.scan import scan
@@ -224,3 +224,18 @@ def test_network_fixture() -> None:
     best = max(found.error_lines, key=lambda s: (s.score, -s.line.number))
     assert best.line.number == 749
     assert "Signature=***" in best.line.text  # the pre-signed URL was redacted first
+
+
+def test_source_lines_quoted_by_a_compiler_are_not_events() -> None:
+    """rustc and gcc quote the offending code; a quoted ``panic!("Out of memory")`` is no OOM."""
+    lines = [
+        "error[E0407]: method `oom` is not a member of trait `Alloc`",
+        "   --> src/lib.rs:139:5",
+        "    |",
+        "139 | /     fn oom(&mut self, _: AllocErr) -> ! {",
+        '140 | |         panic!("Out of memory");',
+        "141 | |     }",
+    ]
+    excerpt = LogExcerpt(lines=tuple(LogLine(n, text) for n, text in enumerate(lines, 1)))
+    result = infra.rescue_extract_failures(excerpt)
+    assert result is None or result.category is not Category.OOM
