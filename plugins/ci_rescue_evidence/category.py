@@ -1,9 +1,18 @@
-"""Evidence from the failure category: the machinery's failures are not the code's."""
+"""Evidence from the failure category: the machinery's failures are not the code's.
+
+A generic line (``Process completed with exit code 1``, ``The operation was canceled.``) is
+never evidence of flakiness: an infrastructure or timeout category counts only when the log
+has a specific line saying so.
+"""
 
 from __future__ import annotations
 
+from ci_rescue_core.flake.generic import all_generic
 from ci_rescue_core.hookspecs import hookimpl
 from ci_rescue_core.models import Category, Diagnosis, Evidence, JobRef, Verdict
+
+TOP_LINES = 3
+"""The error lines (most relevant first) that must not all be generic."""
 
 _TRANSIENT_STRENGTH = {Category.INFRA_NETWORK: 0.7, Category.TIMEOUT: 0.5, Category.OOM: 0.3}
 _DETERMINISTIC = {
@@ -18,7 +27,8 @@ _DETERMINISTIC = {
 def rescue_flake_evidence(job: JobRef, diagnosis: Diagnosis) -> list[Evidence]:
     """Infrastructure failures point to flakiness; compile, lint and secret errors do not."""
     category = diagnosis.fingerprint.category
-    if category in _TRANSIENT_STRENGTH:
+    lines = [line.text for line in diagnosis.fingerprint.error_lines[:TOP_LINES]]
+    if category in _TRANSIENT_STRENGTH and not all_generic(lines):
         return [
             Evidence(
                 kind="infrastructure_category",

@@ -67,10 +67,22 @@ class Hooks:
         return list(results)
 
     def flake_evidence(
-        self, *, job: JobRef, diagnosis: Diagnosis, history: History
+        self,
+        *,
+        job: JobRef,
+        diagnosis: Diagnosis,
+        history: History,
+        policy: Policy | None = None,
     ) -> list[Evidence]:
-        """Every plugin's evidence about one failed job, flattened."""
-        batches = self._hook.rescue_flake_evidence(job=job, diagnosis=diagnosis, history=history)
+        """Every plugin's evidence about one failed job, flattened (default policy when
+        *policy* is ``None``)."""
+        if policy is None:
+            from ci_rescue_core.policy.rules import Policy as DefaultPolicy
+
+            policy = DefaultPolicy()
+        batches = self._hook.rescue_flake_evidence(
+            job=job, diagnosis=diagnosis, history=history, policy=policy
+        )
         return [item for batch in batches for item in batch or ()]
 
     def propose_remedies(

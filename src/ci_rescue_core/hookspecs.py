@@ -76,19 +76,28 @@ def rescue_extract_failures(excerpt: LogExcerpt) -> Extraction | None:
 
 
 @hookspec
-def rescue_flake_evidence(job: JobRef, diagnosis: Diagnosis, history: History) -> list[Evidence]:
+def rescue_flake_evidence(
+    job: JobRef, diagnosis: Diagnosis, history: History, policy: Policy
+) -> list[Evidence]:
     """Contribute evidence that a failed job is flaky, or that it is really broken.
 
-    Called once per failed job, after its log has been analysed and after the run history of
-    its sha has been recorded.  Core combines all evidence into a
-    :class:`~ci_rescue_core.models.FlakeVerdict`.
+    Called once per failed job, after its log has been analysed and after the run and its
+    test outcomes have been recorded.  Core judges each failing test the log names with the
+    evidence about it (``Evidence.subject`` = the test id) plus the job-wide evidence (empty
+    ``subject``), and the job from its tests; see :func:`ci_rescue_core.flake.verdict.judge_job`.
+    An item with an exact ``bayes_factor`` counts with that likelihood ratio, one without
+    with a ratio derived from its ``strength``.
 
     :param job: the failed job (matrix cell) of the latest run attempt.
     :param diagnosis: what the log analysis found for it.
-    :param history: recorded job outcomes (store and provider history).
+    :param history: recorded outcomes: jobs (:class:`~ci_rescue_core.flake.history.History`)
+        and, from the built-in store, tests (:class:`~ci_rescue_core.flake.history.PerTestHistory`).
+    :param policy: the repository's effective policy (decay half-life, history window,
+        default branches...).
     :returns: evidence items; an empty list when this plugin has nothing to say.
 
     .. versionadded:: 0.1
+    .. versionchanged:: 0.2 ``policy`` was added; implementations that do not take it still work.
     """
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import enum
 import json
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -18,7 +18,8 @@ import attrs
 
 from ci_rescue_core import incidents
 from ci_rescue_core.errors import NotFoundError, PayloadError, ProviderError, RescueError
-from ci_rescue_core.flake.verdict import judge
+from ci_rescue_core.flake.hunter import FlakeHunter, flake_summary
+from ci_rescue_core.flake.keeper import QuarantineKeeper
 from ci_rescue_core.guard import WriteGuard
 from ci_rescue_core.hooks import Hooks
 from ci_rescue_core.logs import analyze_log
@@ -105,6 +106,8 @@ class Rescuer:
         self._clock = clock
         self._new_id = new_id
         self._writer: Provider = provider if mode is not Mode.OBSERVE else WriteGuard(provider)
+        self.flakes = FlakeHunter(store=store, provider=provider, hooks=hooks)
+        self.quarantines = QuarantineKeeper(store=store, hooks=hooks, clock=clock)
 
     # -- entry points ----------------------------------------------------------------------
 
@@ -165,10 +168,10 @@ class Rescuer:
         else:
             failed = [job for job in jobs if job.failed]
         if not run.failed and not failed:
-            self.store.record_run(run, jobs)
+            self._record(run, jobs)
             return self._resolve(run)
         if not failed:
-            self.store.record_run(run, jobs)
+            self._record(run, jobs)
             return HandleResult(
                 status=HandleStatus.RECORDED,
                 reason=f"run {run.run_id} concluded {run.conclusion} but no job failed",
@@ -178,20 +181,12 @@ class Rescuer:
     def _rescue(self, run: RunRef, jobs: list[JobRef], failed: list[JobRef]) -> HandleResult:
         policy = self.policy_for(run.repo)
         diagnoses = tuple(self._diagnose(job) for job in failed)
-        self.store.record_run(
-            run,
-            jobs,
-            fingerprints={d.job.name: d.fingerprint.hash for d in diagnoses},
-            tests=[
-                (d.job.name, failure.test_id, "fail", d.fingerprint.hash)
-                for d in diagnoses
-                for failure in d.failures
-            ],
-        )
+        mass_jobs = self._record(run, jobs, diagnoses)
         incident = self._sentinel(run, diagnoses, policy)
-        incident, verdicts = self._hunt_flakes(incident, diagnoses, policy)
+        incident, verdicts = self._hunt_flakes(incident, diagnoses, policy, mass_jobs)
         incident, decisions = self._choose(incident, run, diagnoses, verdicts, policy)
         incident, outcomes = self._apply(incident, run, decisions, policy)
+        self.quarantines.record_applied(incident, outcomes, run.provider)
         self._notify(incident, incidents.headline(incident, run, outcomes))
         return HandleResult(
             status=HandleStatus.HANDLED,
@@ -237,34 +232,34 @@ class Rescuer:
             return unreadable_log_diagnosis(job, exc)
         return Diagnosis(job=job, fingerprint=analysis.fingerprint, failures=analysis.failures)
 
+    def _record(
+        self, run: RunRef, jobs: Sequence[JobRef], diagnoses: Sequence[Diagnosis] = ()
+    ) -> set[str]:
+        """Record the attempt's job and test outcomes, then end the repository's quarantines
+        that expired or earned their release.  Returns the jobs that were mass failures."""
+        mass_jobs = self.flakes.record(run, jobs, self.policy_for(run.repo), diagnoses)
+        self.quarantines.lift(self.policy_for, repo=run.repo)
+        return mass_jobs
+
     def _hunt_flakes(
-        self, incident: Incident, diagnoses: Sequence[Diagnosis], policy: Policy
+        self,
+        incident: Incident,
+        diagnoses: Sequence[Diagnosis],
+        policy: Policy,
+        mass_jobs: Collection[str] = (),
     ) -> tuple[Incident, tuple[FlakeVerdict, ...]]:
-        verdicts = []
-        for diagnosis in diagnoses:
-            evidence = self.hooks.flake_evidence(
-                job=diagnosis.job, diagnosis=diagnosis, history=self.store
-            )
-            verdict = judge(
-                diagnosis.job.name,
-                evidence,
-                fingerprint=diagnosis.fingerprint.hash,
-                flaky_threshold=policy.flaky_threshold,
-                broken_threshold=policy.broken_threshold,
-            )
-            verdicts.append(verdict)
-            reasons = "; ".join(item.detail for item in verdict.evidence) or "no evidence"
+        verdict_tuple = self.flakes.judge(diagnoses, policy, mass_jobs)
+        for diagnosis, verdict in zip(diagnoses, verdict_tuple, strict=True):
             incident = incidents.note(
                 incident,
                 "flake",
-                f"{diagnosis.job.name}: {verdict.verdict.value} (score {verdict.score:.2f}) — "
-                f"{reasons}",
+                flake_summary(verdict),
                 self._clock(),
                 job=diagnosis.job.name,
                 verdict=verdict.verdict.value,
                 score=verdict.score,
+                tests={t.subject: [t.verdict.value, t.score] for t in verdict.tests},
             )
-        verdict_tuple = tuple(verdicts)
         incident = attrs.evolve(
             incident,
             verdicts=verdict_tuple,

@@ -160,6 +160,38 @@ def test_hook_rescue_flake_evidence(sim: GitHubSimulator, make_runtime: RuntimeF
     assert [o.remedy.kind for o in result.incident.outcomes] == ["retry_cells"]
 
 
+def test_hook_rescue_flake_evidence_gets_the_policy_and_speaks_per_test(
+    sim: GitHubSimulator, make_runtime: RuntimeFactory
+) -> None:
+    seen: dict[str, Any] = {}
+
+    class OwnersSayBroken:
+        """Evidence about one test (``subject``), from a plugin that reads the policy."""
+
+        @hookimpl
+        def rescue_flake_evidence(self, diagnosis: Diagnosis, policy: Any) -> list[Evidence]:
+            seen["policy"] = policy
+            return [
+                Evidence(
+                    kind="owner_says_broken",
+                    supports=Verdict.BROKEN,
+                    strength=1.0,
+                    detail="the owners marked it broken",
+                    subject=failure.test_id,
+                )
+                for failure in diagnosis.failures
+            ]
+
+    result = handle(make_runtime(plugins=(OwnersSayBroken(),)), sim, broken_run(sim))
+    assert seen["policy"].flaky_threshold == 0.6
+    [verdict] = result.incident.verdicts
+    [test] = verdict.tests
+    assert test.subject == "tests/test_cart.py::test_total"
+    assert test.verdict is Verdict.BROKEN
+    assert test.evidence[0].kind == "owner_says_broken"
+    assert verdict.verdict is Verdict.BROKEN
+
+
 def test_hook_rescue_propose_remedies(sim: GitHubSimulator, make_runtime: RuntimeFactory) -> None:
     seen: dict[str, Any] = {}
 

@@ -231,7 +231,10 @@ def test_core_refuses_unsafe_proposals_from_any_plugin(
     assert not any("rerun" in call for call in writes(sim))
 
 
-def test_retry_budget_is_never_exceeded(sim: GitHubSimulator, rescuer: Rescuer) -> None:
+def test_retry_budget_is_never_exceeded(sim: GitHubSimulator, make_runtime: RuntimeFactory) -> None:
+    # a reckless strategy asks for a re-run every time (FlakeHunter alone would stop after
+    # one: a test failing on every retry is a new failure); only core's budget stops it
+    rescuer = make_runtime(plugins=(RetryEverything(),)).rescuer("github")
     run_id = add_green_then_red(sim, red_outcomes=["failure"])  # fails on every attempt
     statuses = []
     for _ in range(4):

@@ -25,10 +25,10 @@ def test_each_failed_attempt_is_handled_once(
     sim: GitHubSimulator, make_runtime: RuntimeFactory
 ) -> None:
     sim.add_run(REPO, head_sha="1" * 40, jobs=[SimJob("test", ["success"], log=logs.PASSING)])
-    flaky = sim.add_run(
+    flaky = sim.add_run(  # the network fails twice, then comes back: retried each time
         REPO,
         head_sha="1" * 40,
-        jobs=[SimJob("test", ["failure", "failure", "success"], log=BROKEN)],
+        jobs=[SimJob("test", ["failure", "failure", "success"], log=logs.NETWORK)],
     )
     watcher = Watcher(make_runtime().rescuer("github"), [REPO])
 

@@ -9,7 +9,17 @@ from importlib import metadata
 
 from rich.console import Console
 
-from ci_rescue_core.cli import analyze, demo, handle, plugin_list, serve, watch
+from ci_rescue_core.cli import (
+    analyze,
+    backfill,
+    demo,
+    flake_score,
+    handle,
+    plugin_list,
+    quarantine,
+    serve,
+    watch,
+)
 from ci_rescue_core.errors import RescueError
 
 EXIT_OK = 0
@@ -33,7 +43,17 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"ci-rescue {_version()}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
-    for module in (demo, handle, analyze, serve, watch, plugin_list):
+    for module in (
+        demo,
+        handle,
+        analyze,
+        flake_score,
+        backfill,
+        quarantine,
+        serve,
+        watch,
+        plugin_list,
+    ):
         module.add_parser(commands)
     return parser
 

@@ -1,37 +1,66 @@
 """Combining evidence into a flake score and verdict.
 
-The score is a naive-Bayes posterior: start from a prior probability that a failure is flaky,
-multiply its odds by one likelihood ratio per piece of evidence, and turn the odds back into a
-probability.  A piece of evidence of strength ``s`` for flakiness has likelihood ratio
-``1 + (MAX_RATIO - 1) * s``; against flakiness, the inverse.  With no evidence the score is the
-prior, which is below the default ``broken_threshold``: a failure nobody can explain as flaky is
-treated as real.
+The score is a naive-Bayes posterior: start from the prior probability that a failure is flaky
+(:data:`PRIOR_FLAKY`), multiply its odds by one likelihood ratio per piece of evidence, and turn
+the odds back into a probability.  A piece that carries its exact ``bayes_factor`` (the history
+model's do, see :mod:`ci_rescue_core.flake.factors`) contributes that; a piece with only a
+``strength`` ``s`` contributes ``1 + (MAX_RATIO - 1) * s`` for flakiness, or its inverse against.
+With no evidence the score is the prior, which is below the default ``broken_threshold``: a
+failure nobody can explain as flaky is treated as real.
+
+A failed job whose log names failing tests is judged test by test (:func:`judge_job`): each
+test gets the evidence about it (``Evidence.subject``) plus the job-wide evidence, except where
+a test-specific piece of the same kind says it more precisely.  The job is flaky only when
+every failing test is.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
+from ci_rescue_core.flake.params import PRIOR_FLAKY
 from ci_rescue_core.models import Evidence, FlakeVerdict, Verdict
 
-PRIOR_FLAKY = 0.2
-"""Probability that a failure is flaky before looking at any evidence."""
+__all__ = [
+    "MAX_RATIO",
+    "OBSERVATIONS",
+    "PRIOR_FLAKY",
+    "flake_score",
+    "judge",
+    "judge_job",
+    "likelihood_ratio",
+]
 
 MAX_RATIO = 20.0
-"""Likelihood ratio of conclusive (strength 1.0) evidence."""
+"""Likelihood ratio of conclusive (strength 1.0) evidence that carries no exact factor."""
+
+_LOG_ODDS_LIMIT = 700.0
+
+
+def likelihood_ratio(item: Evidence) -> float:
+    """The likelihood ratio P(evidence | flaky) / P(evidence | broken) of one piece."""
+    if item.bayes_factor is not None:
+        return item.bayes_factor
+    ratio = 1.0 + (MAX_RATIO - 1.0) * item.strength
+    if item.supports is Verdict.FLAKY:
+        return ratio
+    if item.supports is Verdict.BROKEN:
+        return 1.0 / ratio
+    return 1.0
 
 
 def flake_score(evidence: Sequence[Evidence], *, prior: float = PRIOR_FLAKY) -> float:
     """Posterior probability that the failure is flaky, in [0, 1]."""
     log_odds = math.log(prior / (1.0 - prior))
     for item in evidence:
-        ratio = 1.0 + (MAX_RATIO - 1.0) * item.strength
-        if item.supports is Verdict.FLAKY:
-            log_odds += math.log(ratio)
-        elif item.supports is Verdict.BROKEN:
-            log_odds -= math.log(ratio)
+        log_odds += math.log(likelihood_ratio(item))
+    log_odds = max(min(log_odds, _LOG_ODDS_LIMIT), -_LOG_ODDS_LIMIT)
     return 1.0 / (1.0 + math.exp(-log_odds))
+
+
+def _strongest_first(evidence: Iterable[Evidence]) -> tuple[Evidence, ...]:
+    return tuple(sorted(evidence, key=lambda item: -abs(math.log(likelihood_ratio(item)))))
 
 
 def judge(
@@ -41,9 +70,10 @@ def judge(
     fingerprint: str = "",
     flaky_threshold: float,
     broken_threshold: float,
+    observations: int = 0,
 ) -> FlakeVerdict:
     """The verdict for *subject*: flaky at or above *flaky_threshold*, broken at or below
-    *broken_threshold*, unknown in between."""
+    *broken_threshold*, unknown in between.  Evidence is listed strongest first."""
     score = round(flake_score(evidence), 4)
     if score >= flaky_threshold:
         verdict = Verdict.FLAKY
@@ -51,7 +81,86 @@ def judge(
         verdict = Verdict.BROKEN
     else:
         verdict = Verdict.UNKNOWN
-    ordered = tuple(sorted(evidence, key=lambda item: -item.strength))
     return FlakeVerdict(
-        subject=subject, fingerprint=fingerprint, verdict=verdict, score=score, evidence=ordered
+        subject=subject,
+        fingerprint=fingerprint,
+        verdict=verdict,
+        score=score,
+        evidence=_strongest_first(evidence),
+        observations=observations,
+    )
+
+
+OBSERVATIONS = "observations"
+"""Kind of the neutral evidence item (factor 1) whose ``count`` says how many runs of the
+subject the history holds: the confidence behind a verdict."""
+
+
+def observations_in(evidence: Iterable[Evidence]) -> int:
+    """The run count of the :data:`OBSERVATIONS` item, 0 when there is none."""
+    return max((item.count for item in evidence if item.kind == OBSERVATIONS), default=0)
+
+
+def evidence_for_test(test: str, evidence: Sequence[Evidence]) -> list[Evidence]:
+    """The evidence that applies to *test*: its own, plus the job-wide pieces of kinds it has
+    no specific piece of (a test's own ``same_sha_passed`` supersedes the job's)."""
+    own = [item for item in evidence if item.subject == test]
+    kinds = {item.kind for item in own}
+    shared = [item for item in evidence if not item.subject and item.kind not in kinds]
+    return own + shared
+
+
+def judge_job(
+    job: str,
+    tests: Sequence[str],
+    evidence: Sequence[Evidence],
+    *,
+    fingerprint: str = "",
+    flaky_threshold: float,
+    broken_threshold: float,
+) -> FlakeVerdict:
+    """The verdict on a failed job: per failing test when *tests* names any, else job-wide.
+
+    With tests, the job is flaky when every failing test is, broken when any is, unknown
+    otherwise; its score is the lowest test score (the failure is a flake only if each of
+    them is) and its evidence that of its least flaky test.
+    """
+    if not tests:
+        job_evidence = [item for item in evidence if not item.subject]
+        return judge(
+            job,
+            job_evidence,
+            fingerprint=fingerprint,
+            flaky_threshold=flaky_threshold,
+            broken_threshold=broken_threshold,
+            observations=observations_in(job_evidence),
+        )
+    verdicts = []
+    for test in tests:
+        applicable = evidence_for_test(test, evidence)
+        verdicts.append(
+            judge(
+                test,
+                applicable,
+                fingerprint=fingerprint,
+                flaky_threshold=flaky_threshold,
+                broken_threshold=broken_threshold,
+                observations=observations_in(applicable),
+            )
+        )
+    weakest = min(verdicts, key=lambda v: v.score)
+    if all(v.verdict is Verdict.FLAKY for v in verdicts):
+        overall = Verdict.FLAKY
+    elif any(v.verdict is Verdict.BROKEN for v in verdicts):
+        overall = Verdict.BROKEN
+    else:
+        overall = Verdict.UNKNOWN
+    return FlakeVerdict(
+        subject=job,
+        fingerprint=fingerprint,
+        verdict=overall,
+        score=weakest.score,
+        evidence=weakest.evidence,
+        observations=min(v.observations for v in verdicts),
+        tests=tuple(verdicts),
     )

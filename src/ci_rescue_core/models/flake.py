@@ -18,6 +18,10 @@ class Evidence:
     :ivar strength: how strongly, in [0, 1]; 1 is conclusive.
     :ivar detail: one sentence a reviewer can check (names runs, shas, counts).
     :ivar source: the plugin that contributed it.
+    :ivar subject: the test id this evidence is about; empty when it is about the whole job.
+    :ivar bayes_factor: the likelihood ratio P(observation | flaky) / P(observation | broken)
+        when the plugin computed it exactly; ``None`` lets core derive one from ``strength``.
+    :ivar count: how many observations (runs, commits) this piece rests on; 0 when not counted.
     """
 
     kind: str
@@ -25,6 +29,11 @@ class Evidence:
     strength: float = attrs.field(validator=_unit)
     detail: str
     source: str = ""
+    subject: str = ""
+    bayes_factor: float | None = attrs.field(
+        default=None, validator=attrs.validators.optional(attrs.validators.gt(0.0))
+    )
+    count: int = attrs.field(default=0, validator=attrs.validators.ge(0))
 
 
 @attrs.frozen(kw_only=True)
@@ -33,6 +42,8 @@ class FlakeVerdict:
 
     :ivar score: estimated probability that the failure is flaky, in [0, 1].
     :ivar fingerprint: hash of the failure judged (a subject may fail in several ways).
+    :ivar observations: runs of the subject the verdict rests on (few means low confidence).
+    :ivar tests: for a job, the verdicts of its failing tests (empty when none are known).
     """
 
     subject: str
@@ -40,3 +51,5 @@ class FlakeVerdict:
     verdict: Verdict
     score: float = attrs.field(validator=_unit)
     evidence: tuple[Evidence, ...] = ()
+    observations: int = attrs.field(default=0, validator=attrs.validators.ge(0))
+    tests: tuple[FlakeVerdict, ...] = ()

@@ -74,6 +74,43 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         "CREATE UNIQUE INDEX webhook_inbox_delivery ON webhook_inbox (provider, delivery_id)",
         "CREATE INDEX webhook_inbox_pending ON webhook_inbox (status, id)",
     ),
+    # version 3: FlakeHunter — when each run happened (the decay clock), mass-failure
+    # exclusion, where a test outcome came from, the tests known per job, quarantines.
+    (
+        "ALTER TABLE test_outcomes ADD COLUMN workflow TEXT NOT NULL DEFAULT ''",
+        "ALTER TABLE test_outcomes ADD COLUMN run_at TEXT",
+        "ALTER TABLE test_outcomes ADD COLUMN excluded INTEGER NOT NULL DEFAULT 0",
+        "ALTER TABLE test_outcomes ADD COLUMN source TEXT NOT NULL DEFAULT 'log'",
+        "UPDATE test_outcomes SET run_at = recorded_at WHERE run_at IS NULL",
+        "ALTER TABLE job_outcomes ADD COLUMN workflow TEXT NOT NULL DEFAULT ''",
+        "ALTER TABLE job_outcomes ADD COLUMN run_at TEXT",
+        "UPDATE job_outcomes SET run_at = recorded_at WHERE run_at IS NULL",
+        # covering indexes: one test's (one job's) history is read from adjacent index pages
+        "CREATE INDEX test_outcomes_by_test_time ON test_outcomes (repo, test_id, run_at, "
+        "excluded, outcome, job_name, head_sha, head_branch, run_id, attempt, fingerprint)",
+        "CREATE INDEX job_outcomes_by_job_time ON job_outcomes (repo, job_name, run_at, "
+        "conclusion, run_id, attempt, head_sha, head_branch)",
+        """
+        CREATE TABLE known_tests (
+            repo TEXT NOT NULL, job_name TEXT NOT NULL, test_id TEXT NOT NULL,
+            last_seen TEXT NOT NULL,
+            PRIMARY KEY (repo, job_name, test_id)
+        )
+        """,
+        """
+        CREATE TABLE quarantines (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            provider TEXT NOT NULL, repo TEXT NOT NULL, test_id TEXT NOT NULL,
+            status TEXT NOT NULL, reason TEXT NOT NULL, score REAL NOT NULL,
+            evidence TEXT NOT NULL, incident_id TEXT, link TEXT,
+            created_at TEXT NOT NULL, expires_at TEXT NOT NULL,
+            ended_at TEXT, end_reason TEXT
+        )
+        """,
+        "CREATE UNIQUE INDEX quarantines_one_active ON quarantines (repo, test_id) "
+        "WHERE status = 'active'",
+        "CREATE INDEX quarantines_by_status ON quarantines (status, expires_at)",
+    ),
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from ci_rescue_core.convert import from_json_dict, to_json_dict
 from ci_rescue_core.errors import StoreError
-from ci_rescue_core.flake.history import JobOutcome
+from ci_rescue_core.flake.history import JobOutcome, outcome_time
 from ci_rescue_core.models import Incident, IncidentStatus, JobRef, RunRef
 from ci_rescue_core.store.schema import MIGRATIONS, SCHEMA_VERSION
 
@@ -168,7 +168,9 @@ class SQLiteStore:
                 ),
             )
             db.executemany(
-                "INSERT OR REPLACE INTO job_outcomes VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+                "INSERT OR REPLACE INTO job_outcomes (provider, repo, run_id, attempt, job_id, "
+                "job_name, head_sha, head_branch, conclusion, fingerprint, recorded_at, workflow, "
+                "run_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
                 [
                     (
                         run.provider,
@@ -182,12 +184,16 @@ class SQLiteStore:
                         job.conclusion,
                         fingerprints.get(job.name),
                         now,
+                        run.workflow,
+                        outcome_time(run, job, now),
                     )
                     for job in jobs
                 ],
             )
             db.executemany(
-                "INSERT OR REPLACE INTO test_outcomes VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+                "INSERT OR REPLACE INTO test_outcomes (provider, repo, run_id, attempt, job_name, "
+                "test_id, head_sha, head_branch, outcome, fingerprint, recorded_at, workflow, "
+                "run_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
                 [
                     (
                         run.provider,
@@ -201,6 +207,8 @@ class SQLiteStore:
                         outcome,
                         fingerprint,
                         now,
+                        run.workflow,
+                        outcome_time(run, None, now),
                     )
                     for job_name, test_id, outcome, fingerprint in tests
                 ],
