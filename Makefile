@@ -24,8 +24,8 @@ test: $(STAMP)
 	$(BIN)/python -m pytest -q
 
 lint: $(STAMP)
-	$(BIN)/ruff check src plugins tests examples noxfile.py
-	$(BIN)/ruff format --check src plugins tests examples noxfile.py
+	$(BIN)/ruff check src plugins tests examples benchmarks noxfile.py
+	$(BIN)/ruff format --check src plugins tests examples benchmarks noxfile.py
 
 types: $(STAMP)
 	$(BIN)/mypy

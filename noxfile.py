@@ -43,7 +43,7 @@ def tests(session: nox.Session) -> None:
 def lint(session: nox.Session) -> None:
     """ruff: lint and format check."""
     session.install("ruff")
-    paths = ["src", "plugins", "tests", "examples", "noxfile.py"]
+    paths = ["src", "plugins", "tests", "examples", "benchmarks", "noxfile.py"]
     session.run("ruff", "check", *paths)
     session.run("ruff", "format", "--check", *paths)
 

@@ -169,6 +169,7 @@ def _replay_test(
             regression[0] <= commit < regression[0] + regression[1]
         )
         for attempt in range(1, retries + 2):
+            fingerprint: str | None
             if in_regression:
                 failed, fingerprint = True, f"{test}#regression"
             elif label == "broken":

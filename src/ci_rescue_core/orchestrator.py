@@ -17,19 +17,15 @@ from typing import Any
 import attrs
 
 from ci_rescue_core import incidents
-from ci_rescue_core.errors import NotFoundError, PayloadError, ProviderError, RescueError
+from ci_rescue_core.diagnose import Diagnostician
+from ci_rescue_core.errors import PayloadError, RescueError
 from ci_rescue_core.flake.hunter import FlakeHunter, flake_summary
 from ci_rescue_core.flake.keeper import QuarantineKeeper
 from ci_rescue_core.guard import WriteGuard
 from ci_rescue_core.hooks import Hooks
-from ci_rescue_core.logs import analyze_log
-from ci_rescue_core.logs.fingerprint import fingerprint_hash
 from ci_rescue_core.models import (
-    Category,
     CIEvent,
     Diagnosis,
-    ErrorLine,
-    Fingerprint,
     FlakeVerdict,
     Incident,
     IncidentStatus,
@@ -83,6 +79,7 @@ class Rescuer:
     :param policy_for: the effective policy of a repository (``owner/name``).
     :param mode: ``observe`` writes nothing to the provider; ``propose`` never retries.
     :param known_secrets: values redacted from every log.
+    :param use_baseline: compare each failed job's log with its last passing log.
     """
 
     def __init__(
@@ -94,6 +91,7 @@ class Rescuer:
         policy_for: PolicyLoader,
         mode: Mode = Mode.ACT,
         known_secrets: Sequence[str] = (),
+        use_baseline: bool = True,
         clock: Callable[[], datetime] = utc_now,
         new_id: Callable[[], str] = incidents.new_incident_id,
     ) -> None:
@@ -106,6 +104,13 @@ class Rescuer:
         self._clock = clock
         self._new_id = new_id
         self._writer: Provider = provider if mode is not Mode.OBSERVE else WriteGuard(provider)
+        self.diagnostician = Diagnostician(
+            provider=provider,
+            hooks=hooks,
+            store=store,
+            known_secrets=self.known_secrets,
+            use_baseline=use_baseline,
+        )
         self.flakes = FlakeHunter(store=store, provider=provider, hooks=hooks)
         self.quarantines = QuarantineKeeper(store=store, hooks=hooks, clock=clock)
 
@@ -222,15 +227,13 @@ class Rescuer:
             jobs=[d.job.name for d in diagnoses],
             fingerprints=[d.fingerprint.hash for d in diagnoses],
         )
+        for diagnosis in diagnoses:
+            for text in diagnosis.notes:
+                incident = incidents.note(incident, "logs", f"{diagnosis.job.name}: {text}", now)
         return self._save(incident, "sentinel")
 
     def _diagnose(self, job: JobRef) -> Diagnosis:
-        try:
-            with self.provider.open_log(job) as chunks:
-                analysis = analyze_log(chunks, hooks=self.hooks, known_secrets=self.known_secrets)
-        except (NotFoundError, ProviderError) as exc:
-            return unreadable_log_diagnosis(job, exc)
-        return Diagnosis(job=job, fingerprint=analysis.fingerprint, failures=analysis.failures)
+        return self.diagnostician.diagnose(job)
 
     def _record(
         self, run: RunRef, jobs: Sequence[JobRef], diagnoses: Sequence[Diagnosis] = ()
@@ -446,18 +449,6 @@ def greens(run: RunRef, incident: Incident) -> bool:
         and run.created_at is not None
         and run.created_at > latest.created_at
     )
-
-
-def unreadable_log_diagnosis(job: JobRef, error: Exception) -> Diagnosis:
-    """A diagnosis for a job whose log could not be fetched (expired, deleted, forbidden)."""
-    message = f"log unavailable: {error}"
-    fingerprint = Fingerprint(
-        category=Category.OTHER,
-        message=message,
-        error_lines=(ErrorLine(1, message),),
-        hash=fingerprint_hash(Category.OTHER, (), "log unavailable"),
-    )
-    return Diagnosis(job=job, fingerprint=fingerprint)
 
 
 def parse_json_body(body: bytes) -> Mapping[str, Any]:

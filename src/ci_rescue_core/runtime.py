@@ -95,6 +95,7 @@ class Runtime:
             policy_for=self.policy_for,
             mode=self.config.mode,
             known_secrets=self.config.known_secrets(self.environ),
+            use_baseline=self.config.analysis.baseline,
         )
 
     def close(self) -> None:

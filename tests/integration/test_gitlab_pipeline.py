@@ -185,7 +185,11 @@ def test_a_flaky_failure_retries_only_the_failed_jobs(
     failed_job = next(
         j for j in sim.get_jobs(pipeline_id, include_retried=True) if j["name"] == "test"
     )
-    assert traces == [f"/api/v4/projects/{PROJECT}/jobs/{failed_job['id']}/trace"]
+    failed_trace = f"/api/v4/projects/{PROJECT}/jobs/{failed_job['id']}/trace"
+    assert traces[0] == failed_trace  # the failed job's log, then its last passing log as baseline
+    [baseline] = traces[1:]
+    assert baseline != failed_trace
+    assert any("compared with the passing log" in e.message for e in incident.timeline)
     jobs = sim.get_jobs(pipeline_id, include_retried=True)
     assert sorted(j["name"] for j in jobs) == ["lint", "test", "test"]  # lint never re-ran
     assert sim.get_pipeline(pipeline_id)["status"] == "success"
@@ -300,7 +304,7 @@ def test_a_dependency_failure_becomes_a_merge_request_with_a_file_edit(
     assert not any("retry" in call for call in writes(sim))
 
 
-def test_gitlabs_failure_reason_is_evidence_without_any_log_pattern(
+def test_gitlabs_failure_reason_categorises_and_is_evidence_without_any_log_pattern(
     sim: GitLabSimulator, rescuer: Rescuer
 ) -> None:
     pipeline_id = sim.add_pipeline(
@@ -309,12 +313,28 @@ def test_gitlabs_failure_reason_is_evidence_without_any_log_pattern(
         jobs=[SimJob("build", ["failed:runner_system_failure", "success"], log=QUIET)],
     )
     incident = incident_of(deliver(rescuer, sim, pipeline_id))
-    assert incident.fingerprints[0].category is Category.OTHER  # the log says nothing
+    # the log says nothing; GitLab says the runner failed
+    assert incident.fingerprints[0].category is Category.INFRA_NETWORK
+    assert any("runner_system_failure" in e.message for e in incident.timeline)
     [verdict] = incident.verdicts
     assert verdict.verdict is Verdict.FLAKY
     assert "gitlab_failure_reason" in {e.kind for e in verdict.evidence}
     assert [o.remedy.kind for o in incident.outcomes] == ["retry_cells"]
     assert sim.get_pipeline(pipeline_id)["status"] == "success"
+
+
+def test_a_missing_secret_reported_by_gitlab_is_never_retried(
+    sim: GitLabSimulator, rescuer: Rescuer
+) -> None:
+    pipeline_id = sim.add_pipeline(
+        REPO,
+        sha=SHA,
+        jobs=[SimJob("deploy", ["failed:secrets_provider_not_found", "success"], log=QUIET)],
+    )
+    incident = incident_of(deliver(rescuer, sim, pipeline_id))
+    assert incident.fingerprints[0].category is Category.MISSING_SECRET
+    assert [o.remedy.kind for o in incident.outcomes] == ["issue"]
+    assert not any("retry" in call for call in writes(sim))
 
 
 def test_a_signed_job_hook_is_handled_for_its_job(sim: GitLabSimulator, rescuer: Rescuer) -> None:

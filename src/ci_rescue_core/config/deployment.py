@@ -80,6 +80,17 @@ class OutputConfig:
 
 
 @attrs.frozen(kw_only=True)
+class AnalysisConfig:
+    """``analysis:`` — how failed jobs' logs are read.
+
+    :ivar baseline: also stream the job's last passing log (one more log download per failed
+        job) so that lines new in the failing log rank first.
+    """
+
+    baseline: bool = True
+
+
+@attrs.frozen(kw_only=True)
 class PluginsConfig:
     """``plugins:`` — entry-point plugins not to load (``disable: [retry]``)."""
 
@@ -99,6 +110,7 @@ class RescueConfig:
     providers: dict[str, ProviderConfig] = attrs.field(factory=dict)
     rules: RulesConfig = RulesConfig()
     output: OutputConfig = OutputConfig()
+    analysis: AnalysisConfig = AnalysisConfig()
     plugins: PluginsConfig = PluginsConfig()
     redact_env: tuple[str, ...] = ()
     base_dir: str = attrs.field(default=".", metadata={"internal": True})

@@ -7,12 +7,12 @@ from collections.abc import Sequence
 
 import attrs
 
+from ci_rescue_core.diagnose import unreadable_log_diagnosis
 from ci_rescue_core.errors import NotFoundError, ProviderError, RescueError
 from ci_rescue_core.flake.hunter import FlakeHunter
 from ci_rescue_core.hooks import Hooks
 from ci_rescue_core.logs import analyze_log
 from ci_rescue_core.models import Diagnosis, JobRef
-from ci_rescue_core.orchestrator import unreadable_log_diagnosis
 from ci_rescue_core.policy.rules import Policy
 from ci_rescue_core.provider import Capability, Provider
 from ci_rescue_core.store import SQLiteStore

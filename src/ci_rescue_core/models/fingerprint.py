@@ -65,8 +65,13 @@ class Fingerprint:
 
 @attrs.frozen(kw_only=True)
 class Diagnosis:
-    """Everything LogWhisperer concluded about one failed job."""
+    """Everything LogWhisperer concluded about one failed job.
+
+    :ivar notes: how the diagnosis was reached, for the timeline ("compared with the passing
+        log of run 41", "infra_network as the provider reports (runner_system_failure)").
+    """
 
     job: JobRef
     fingerprint: Fingerprint
     failures: tuple[TestFailure, ...] = ()
+    notes: tuple[str, ...] = ()

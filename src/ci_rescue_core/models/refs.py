@@ -6,6 +6,8 @@ from datetime import datetime
 
 import attrs
 
+from ci_rescue_core.models.enums import Category
+
 FAILED_CONCLUSIONS: frozenset[str] = frozenset(
     {
         "failure",
@@ -64,6 +66,8 @@ class JobRef:
     :ivar failure_reason: why the provider says a failed job failed, in its own words
         (GitLab ``failure_reason``: ``runner_system_failure``, ``script_failure``...);
         ``None`` when the provider does not say or the job did not fail.
+    :ivar failure_category: the adapter's mapping of ``failure_reason`` onto the category
+        vocabulary, when the reason alone says what went wrong (``None`` when only the log can).
     """
 
     run: RunRef
@@ -78,6 +82,7 @@ class JobRef:
     failed_step: str | None = None
     url: str = ""
     failure_reason: str | None = None
+    failure_category: Category | None = None
 
     @property
     def failed(self) -> bool:

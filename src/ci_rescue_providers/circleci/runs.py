@@ -16,9 +16,10 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 from datetime import datetime
+from types import MappingProxyType
 from typing import Any
 
-from ci_rescue_core.models import JobRef, RunRef
+from ci_rescue_core.models import Category, JobRef, RunRef
 from ci_rescue_core.provider import TestResult
 
 __all__ = [
@@ -156,6 +157,17 @@ def failure_reason(conclusion: str | None) -> str | None:
     return conclusion if conclusion in REASON_STATUSES else None
 
 
+#: What CircleCI's own failure statuses say, on the category vocabulary.
+REASON_CATEGORIES: Mapping[str, Category] = MappingProxyType(
+    {"infrastructure_fail": Category.INFRA_NETWORK, "timedout": Category.TIMEOUT}
+)
+
+
+def failure_category(conclusion: str | None) -> Category | None:
+    """The category CircleCI's status already tells (``None`` when only the log can)."""
+    return REASON_CATEGORIES.get(conclusion or "")
+
+
 def runner_of(details: Mapping[str, Any]) -> str | None:
     """``docker medium`` from a job's details (``executor.type`` and ``resource_class``)."""
     executor = details.get("executor")
@@ -215,6 +227,7 @@ def job_from_api(item: Mapping[str, Any], run: RunRef) -> JobRef:
     url = f"{run.url}/jobs/{number}" if number is not None and run.url else run.url
     return JobRef(
         failure_reason=failure_reason(conclusion),
+        failure_category=failure_category(conclusion),
         run=run,
         job_id=str(item.get("id") or ""),
         name=str(item.get("name") or ""),

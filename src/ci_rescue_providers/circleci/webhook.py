@@ -22,6 +22,7 @@ from ci_rescue_providers.circleci.runs import (
     TERMINAL_WORKFLOW_STATUSES,
     canonical_slug,
     commit_of,
+    failure_category,
     failure_reason,
     normalised,
     parse_time,
@@ -158,6 +159,7 @@ def parse_payload(
             completed_at=parse_time(job_data.get("stopped_at")),
             url=f"{run.url}/jobs/{number}" if run.url and number is not None else run.url,
             failure_reason=failure_reason(job_conclusion),
+            failure_category=failure_category(job_conclusion),
         )
     event = CIEvent(
         kind=event_type,

@@ -15,6 +15,7 @@ from typing import Any
 
 from ci_rescue_core.errors import PayloadError
 from ci_rescue_core.models import JobRef, RunRef
+from ci_rescue_providers.gitlab.failure_reasons import failure_category
 
 PROVIDER = "gitlab"
 TERMINAL = frozenset({"success", "failed", "canceled", "skipped"})
@@ -125,6 +126,9 @@ def job_from_json(data: Mapping[str, Any], run: RunRef) -> JobRef:
         else None,
         url=text(data, "web_url"),
         failure_reason=str(data["failure_reason"])
+        if raw_status == "failed" and data.get("failure_reason")
+        else None,
+        failure_category=failure_category(str(data["failure_reason"]))
         if raw_status == "failed" and data.get("failure_reason")
         else None,
     )

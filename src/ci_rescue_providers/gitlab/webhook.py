@@ -28,6 +28,7 @@ from typing import Any
 
 from ci_rescue_core.errors import PayloadError, SignatureError
 from ci_rescue_core.models import CIEvent, JobRef, RunRef
+from ci_rescue_providers.gitlab.failure_reasons import failure_category
 from ci_rescue_providers.gitlab.mapping import (
     PROVIDER,
     TERMINAL,
@@ -273,6 +274,9 @@ def _job_event(
         url=f"{web}/-/jobs/{build_id}" if web else "",
         # GitLab sends unknown_failure even for jobs that passed: only a failure has a reason
         failure_reason=str(reason) if raw_status == "failed" and reason else None,
+        failure_category=failure_category(str(reason))
+        if raw_status == "failed" and reason
+        else None,
     )
     return CIEvent(kind="job", action="", run=run, job=job, delivery_id=delivery)
 
