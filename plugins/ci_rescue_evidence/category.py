@@ -2,7 +2,9 @@
 
 A generic line (``Process completed with exit code 1``, ``The operation was canceled.``) is
 never evidence of flakiness: an infrastructure or timeout category counts only when the log
-has a specific line saying so.
+has a specific line saying so, or when the provider itself reported it (GitLab
+``failure_reason: runner_system_failure``, CircleCI ``infrastructure_fail`` — the adapter's
+``JobRef.failure_category``).
 """
 
 from __future__ import annotations
@@ -28,13 +30,15 @@ def rescue_flake_evidence(job: JobRef, diagnosis: Diagnosis) -> list[Evidence]:
     """Infrastructure failures point to flakiness; compile, lint and secret errors do not."""
     category = diagnosis.fingerprint.category
     lines = [line.text for line in diagnosis.fingerprint.error_lines[:TOP_LINES]]
-    if category in _TRANSIENT_STRENGTH and not all_generic(lines):
+    reported = job.failure_category is category
+    if category in _TRANSIENT_STRENGTH and (reported or not all_generic(lines)):
+        said = f" ({job.failure_reason}, as the provider reports)" if reported else ""
         return [
             Evidence(
                 kind="infrastructure_category",
                 supports=Verdict.FLAKY,
                 strength=_TRANSIENT_STRENGTH[category],
-                detail=f"{job.name} failed on {category.value}, a failure of the machinery",
+                detail=f"{job.name} failed on {category.value}{said}, a failure of the machinery",
                 source="category",
             )
         ]

@@ -318,7 +318,9 @@ def test_gitlabs_failure_reason_categorises_and_is_evidence_without_any_log_patt
     assert any("runner_system_failure" in e.message for e in incident.timeline)
     [verdict] = incident.verdicts
     assert verdict.verdict is Verdict.FLAKY
-    assert "gitlab_failure_reason" in {e.kind for e in verdict.evidence}
+    assert any(
+        "runner_system_failure, as the provider reports" in e.detail for e in verdict.evidence
+    )
     assert [o.remedy.kind for o in incident.outcomes] == ["retry_cells"]
     assert sim.get_pipeline(pipeline_id)["status"] == "success"
 

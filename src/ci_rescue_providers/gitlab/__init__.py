@@ -3,7 +3,7 @@
 from ci_rescue_providers.gitlab.adapter import GitLabProvider
 from ci_rescue_providers.gitlab.attempts import AttemptIndex
 from ci_rescue_providers.gitlab.factory import build_client, build_provider
-from ci_rescue_providers.gitlab.failure_reasons import failure_category, failure_evidence
+from ci_rescue_providers.gitlab.failure_reasons import failure_category
 from ci_rescue_providers.gitlab.webhook import delivery_id, parse_event, verify_webhook
 
 __all__ = [
@@ -13,7 +13,6 @@ __all__ = [
     "build_provider",
     "delivery_id",
     "failure_category",
-    "failure_evidence",
     "parse_event",
     "verify_webhook",
 ]

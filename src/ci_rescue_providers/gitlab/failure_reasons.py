@@ -3,9 +3,9 @@
 GitLab says *why* a job failed before anyone reads its log: ``runner_system_failure`` is the
 machinery's fault, ``job_execution_timeout`` a timeout, ``script_failure`` means "the script
 exited non-zero" and needs log analysis.  :func:`failure_category` turns a reason into a
-category (or ``None`` when only the log can tell); :func:`failure_evidence` turns it into flake
-evidence that needs no log extractor.  Unknown reasons (GitLab adds some every release) map to
-``None``: every enum is open.
+category (or ``None`` when only the log can tell); the adapter puts it on
+``JobRef.failure_category``, where core uses it for the category and as flake evidence.
+Unknown reasons (GitLab adds some every release) map to ``None``: every enum is open.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from types import MappingProxyType
 
-from ci_rescue_core.models import Category, Evidence, Verdict
+from ci_rescue_core.models import Category
 
 #: Reasons that say what went wrong without reading the log.
 FAILURE_CATEGORIES: Mapping[str, Category] = MappingProxyType(
@@ -63,8 +63,6 @@ FAILURE_CATEGORIES: Mapping[str, Category] = MappingProxyType(
 #: Reasons that only say "the script failed": the log decides.
 LOG_DECIDES: frozenset[str] = frozenset({"script_failure", "unknown_failure"})
 
-_FLAKY_STRENGTH = {Category.INFRA_NETWORK: 0.8, Category.TIMEOUT: 0.5}
-
 
 def failure_category(reason: str | None) -> Category | None:
     """The category GitLab's *reason* implies, or ``None`` when the log must decide.
@@ -77,31 +75,3 @@ def failure_category(reason: str | None) -> Category | None:
     if reason is None:
         return None
     return FAILURE_CATEGORIES.get(reason)
-
-
-def failure_evidence(job_name: str, reason: str | None) -> list[Evidence]:
-    """Flake evidence from a failed job's *reason*: the machinery's failures point to flaky,
-    missing permissions to broken; other reasons say nothing."""
-    category = failure_category(reason)
-    if category in _FLAKY_STRENGTH:
-        return [
-            Evidence(
-                kind="gitlab_failure_reason",
-                supports=Verdict.FLAKY,
-                strength=_FLAKY_STRENGTH[category],
-                detail=f"GitLab reports {job_name} failed with {reason} ({category.value})",
-                source="gitlab",
-            )
-        ]
-    if category is Category.MISSING_SECRET:
-        return [
-            Evidence(
-                kind="gitlab_failure_reason",
-                supports=Verdict.BROKEN,
-                strength=0.8,
-                detail=f"GitLab reports {job_name} failed with {reason}: a permission or secret "
-                "problem does not go away on a retry",
-                source="gitlab",
-            )
-        ]
-    return []
