@@ -16,6 +16,7 @@ from ci_rescue_core.config.deployment import OutputConfig, ProviderConfig, Rescu
 from ci_rescue_core.errors import PayloadError, ProviderUnavailableError, SignatureError
 from ci_rescue_core.hookspecs import hookimpl
 from ci_rescue_core.models import (
+    Category,
     Diagnosis,
     Incident,
     IncidentStatus,
@@ -191,6 +192,24 @@ def test_a_signed_webhook_reruns_only_the_failed_jobs(
     assert any(p.startswith("/api/v1.1/project/gh/acme/app/") for p in paths)
     assert any(p.startswith("/_s3/step-output/") for p in paths)
     assert github_sim.write_requests() == []
+
+
+def test_an_infrastructure_failure_reported_by_circleci_is_retried(
+    circle: CircleCISimulator, rescuer: Rescuer
+) -> None:
+    quiet = "Spin up environment\nthe runner went away"
+    workflow_id = circle.add_workflow(
+        SLUG,
+        [SimJob("test", ["infrastructure_fail", "success"], log=quiet), SimJob("lint")],
+        revision="9" * 40,
+    )
+    incident = webhook(rescuer, circle, workflow_id).incident
+    assert incident is not None
+    assert incident.fingerprints[0].category is Category.INFRA_NETWORK
+    assert [o.remedy.kind for o in incident.outcomes] == ["retry_cells"]
+    assert circle_writes(circle) == [
+        (f"/api/v2/workflow/{workflow_id}/rerun", {"from_failed": True})
+    ]
 
 
 def test_a_real_breakage_opens_an_issue_in_the_github_repository(
