@@ -108,32 +108,46 @@ def test_wrong_places_are_named(
     assert words in response.json()["error"]
 
 
-def test_malformed_bodies_are_refused_and_the_server_keeps_serving(
+def test_bodies_that_are_not_json_are_refused_and_the_server_keeps_serving(
     sim: GitHubSimulator, server: WebhookServer
 ) -> None:
-    for body, words in ((b"{not json", "not valid JSON"), (b"{}", "workflow_run")):
+    for body in (b"{not json", b"[1, 2]"):
         digest = hmac.new(SECRET.encode(), body, hashlib.sha256).hexdigest()
         headers = {"X-GitHub-Event": "workflow_run", "X-Hub-Signature-256": f"sha256={digest}"}
         response = post(server, "/webhooks/github", headers, body)
         assert response.status_code == 400, response.text
-        assert words in response.json()["error"]
+        assert "JSON" in response.json()["error"]
     empty_digest = hmac.new(SECRET.encode(), b"{}", hashlib.sha256).hexdigest()
     no_event = {"X-Hub-Signature-256": f"sha256={empty_digest}"}
     response = post(server, "/webhooks/github", no_event, b"{}")
     assert response.status_code == 400 and "event type header" in response.json()["error"]
+    assert server.inbox.items() == []
     with httpx.Client(timeout=10) as client:
         assert client.get(f"{server.url}/healthz").json()["status"] == "ok"
     headers, body = delivery(sim, broken_run(sim))
     assert post(server, "/webhooks/github", headers, body).status_code == 202
 
 
-def test_events_that_are_not_acted_on_are_acknowledged_not_queued(
+def test_a_payload_the_worker_cannot_parse_is_kept_with_the_reason(
     sim: GitHubSimulator, server: WebhookServer
+) -> None:
+    headers, body = sim.webhook_delivery("workflow_run", {"action": "completed"}, secret=SECRET)
+    response = post(server, "/webhooks/github", headers, body)
+    assert response.status_code == 202  # answered before parsing: parsing may call the API
+    wait_for(lambda: server.inbox.items("failed") != [])
+    [failed] = server.inbox.items("failed")
+    assert "workflow_run" in str(failed["error"])
+    assert sim.write_requests() == []
+
+
+def test_events_that_are_not_acted_on_end_as_done(
+    sim: GitHubSimulator, server: WebhookServer, runtime: Runtime
 ) -> None:
     headers, body = sim.webhook_delivery("push", {"ref": "refs/heads/main"}, secret=SECRET)
     response = post(server, "/webhooks/github", headers, body)
-    assert response.status_code == 202 and response.json()["status"] == "ignored"
-    assert server.inbox.items() == []
+    assert response.status_code == 202
+    wait_for(lambda: server.inbox.items("done") != [])
+    assert runtime.store.list_incidents() == []
 
 
 def test_oversized_and_lengthless_bodies(runtime: Runtime) -> None:
@@ -215,14 +229,21 @@ def test_deliveries_left_in_progress_by_a_dead_process_are_recovered(
     assert len(sim.get_issues(REPO)) == 1
 
 
-def test_a_provider_outage_while_parsing_answers_503(
-    sim: GitHubSimulator, server: WebhookServer
+def test_a_provider_outage_while_parsing_is_retried_by_the_worker(
+    sim: GitHubSimulator, make_runtime: RuntimeFactory
 ) -> None:
-    run_id = broken_run(sim)
-    job = sim.get_jobs(run_id)[0]
-    payload = sim.check_run_event(job["id"])
-    headers, body = sim.webhook_delivery("check_run", payload, secret=SECRET)
+    runtime = make_runtime(webhook_secret=SECRET)
+    now = [datetime(2026, 5, 1, tzinfo=timezone.utc)]
+    inbox = Inbox(runtime.store, clock=lambda: now[0])
+    job = sim.get_jobs(broken_run(sim))[0]
+    headers, body = sim.webhook_delivery("check_run", sim.check_run_event(job["id"]), secret=SECRET)
+    assert inbox.put("github", "check_run", "d-check", headers, body)
     sim.inject_fault("GET", r".*", status=502, times=50)
-    response = post(server, "/webhooks/github", headers, body)
-    assert response.status_code == 503, response.text
-    assert server.inbox.items() == []
+    worker = Worker(inbox, runtime.rescuer)
+    assert worker.process_pending() == 1
+    [row] = inbox.items()
+    assert row["status"] == "pending" and "502" in str(row["error"])
+    sim.clear_faults()
+    now[0] += timedelta(minutes=1)
+    assert worker.process_pending() == 1
+    assert inbox.items()[0]["status"] == "done"

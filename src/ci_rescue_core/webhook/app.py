@@ -1,14 +1,17 @@
 """The webhook receiver: a WSGI application that verifies, records and acknowledges deliveries.
 
-``POST /webhooks/<provider>`` checks the signature over the raw body, parses the payload, stores
-the delivery in the inbox and answers ``202`` at once — the pipeline runs on a worker thread (see
-:mod:`ci_rescue_core.webhook.worker`), well inside the providers' 10-second timeouts.  A replayed
-delivery id answers ``200`` and is not queued again.  ``GET /healthz`` answers ``200``.
+``POST /webhooks/<provider>`` checks the signature over the raw body, checks that it is a JSON
+object with an event-type header, stores the delivery in the inbox and answers ``202`` at once.
+Nothing that may call the provider's API happens before the answer (parsing a GitLab or
+CircleCI payload does), so the answer stays well inside the providers' 10-second timeouts; the
+worker (:mod:`ci_rescue_core.webhook.worker`) parses and runs the pipeline, and records a payload
+it cannot parse as a failed delivery with the reason.  A replayed delivery id answers ``200`` and
+is not queued again.  ``GET /healthz`` answers ``200``.
 
 Every bad request gets a JSON error naming the problem and the server keeps serving:
 ``404`` unknown provider or path, ``405`` wrong method, ``411``/``413`` missing or oversized
-body, ``400`` malformed payload, ``401`` wrong or missing signature (nothing is stored), ``503`` the
-provider's API failed while the delivery was being parsed (the provider will deliver again).
+body, ``400`` not a JSON object or no event-type header, ``401`` wrong or missing signature
+(nothing is stored).
 """
 
 from __future__ import annotations
@@ -17,12 +20,7 @@ import json
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
-from ci_rescue_core.errors import (
-    PayloadError,
-    ProviderError,
-    SignatureError,
-    UnknownProviderError,
-)
+from ci_rescue_core.errors import PayloadError, SignatureError, UnknownProviderError
 from ci_rescue_core.orchestrator import parse_json_body
 from ci_rescue_core.provider import Provider
 from ci_rescue_core.webhook.inbox import Inbox
@@ -90,10 +88,6 @@ class WebhookApp:
             return "401 Unauthorized", {"error": str(exc)}
         except PayloadError as exc:
             return "400 Bad Request", {"error": str(exc)}
-        except ProviderError as exc:
-            # parsing may ask the provider (which attempt is this?): it is down, not the sender
-            # wrong; a 5xx makes GitHub, GitLab and CircleCI deliver again later.
-            return "503 Service Unavailable", {"error": str(exc)}
 
     def _receive(
         self, provider_name: str, environ: Mapping[str, Any]
@@ -120,9 +114,6 @@ class WebhookApp:
         event_type = next((headers[h] for h in EVENT_HEADERS if headers.get(h)), "")
         if not event_type:
             raise PayloadError(f"no event type header (one of: {', '.join(EVENT_HEADERS)})")
-        event = provider.parse_event(event_type, payload)  # malformed payloads fail here, now
-        if event is None:
-            return "202 Accepted", {"status": "ignored", "reason": f"{event_type} is not acted on"}
         delivery = provider.delivery_id(headers, payload)
         if not self._inbox.put(provider_name, event_type, delivery, headers, body):
             return "200 OK", {"status": "duplicate", "delivery": delivery}
