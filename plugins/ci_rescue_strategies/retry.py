@@ -20,7 +20,7 @@ from ci_rescue_core.models import (
     Verdict,
 )
 from ci_rescue_core.policy.rules import Policy
-from ci_rescue_core.provider import Provider
+from ci_rescue_core.provider import Capability, Provider
 
 
 def _worth_retrying(diagnosis: Diagnosis, verdict: FlakeVerdict, policy: Policy) -> str | None:
@@ -40,8 +40,14 @@ def rescue_propose_remedies(
     diagnoses: tuple[Diagnosis, ...],
     verdicts: tuple[FlakeVerdict, ...],
     policy: Policy,
+    capabilities: frozenset[Capability],
 ) -> list[Remedy]:
-    """Propose re-running the failed cells that are flaky or hit a transient failure."""
+    """Propose re-running the failed cells that are flaky or hit a transient failure.
+
+    When only some failed cells deserve a retry and the provider re-runs one chosen job at a
+    time (GitHub), the first is re-run now and the others on the following attempts: re-running
+    every failed job would re-run the broken cells too.
+    """
     reasons = []
     job_ids = []
     for diagnosis, verdict in zip(diagnoses, verdicts, strict=True):
@@ -51,6 +57,11 @@ def rescue_propose_remedies(
             job_ids.append(diagnosis.job.job_id)
     if not job_ids:
         return []
+    partial = len(job_ids) < len(diagnoses)
+    if partial and len(job_ids) > 1 and Capability.RERUN_JOBS not in capabilities:
+        later = len(job_ids) - 1
+        job_ids = job_ids[:1]
+        reasons = [*reasons[:1], f"{later} more cell(s) follow on the next attempts"]
     retry_number = run.attempt  # attempt 1 failed -> this is retry 1
     return [
         Remedy(
@@ -58,7 +69,6 @@ def rescue_propose_remedies(
             reason="; ".join(reasons),
             job_ids=tuple(job_ids),
             params={
-                "all_failed": len(job_ids) == len(diagnoses),
                 "retry_number": retry_number,
                 "backoff_seconds": policy.backoff_for(retry_number),
             },
@@ -73,10 +83,12 @@ def rescue_propose_remedies(
 def rescue_apply_remedy(
     remedy: Remedy, incident: Incident, run: RunRef, provider: Provider
 ) -> Outcome | None:
-    """Re-run the named cells: all failed jobs in one call, or the chosen cells one by one."""
+    """Re-run the named cells: every failed job in one call when they are all of the run's
+    failed jobs (asked of the provider now, not assumed), else only the chosen cells."""
     if remedy.kind not in RemedyKind.RETRIES:
         return None
-    if remedy.params.get("all_failed", False):
+    failed_now = {job.job_id for job in provider.list_jobs(run) if job.failed}
+    if set(remedy.job_ids) == failed_now:
         link = provider.rerun_failed_jobs(run)
         detail = f"re-ran the failed jobs of run {run.run_id} (incident {incident.id})"
     else:

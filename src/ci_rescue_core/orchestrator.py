@@ -168,18 +168,18 @@ class Rescuer:
             )
         self._backfill_sha(run)
         jobs = self.provider.list_jobs(run)
-        if event.job is not None:
+        finished = run.status in ("completed", "")
+        if event.job is not None:  # a job event is about that job (the run has its own event)
             failed = [job for job in jobs if job.failed and job.name == event.job.name]
         else:
             failed = [job for job in jobs if job.failed]
-        if not run.failed and not failed:
-            self._record(run, jobs)
-            return self._resolve(run)
         if not failed:
             self._record(run, jobs)
+            if finished and run.conclusion == "success":
+                return self._resolve(run)
             return HandleResult(
                 status=HandleStatus.RECORDED,
-                reason=f"run {run.run_id} concluded {run.conclusion} but no job failed",
+                reason=f"run {run.run_id} is {run.conclusion or run.status}; no job failed",
             )
         return self._rescue(run, jobs, failed)
 
@@ -189,7 +189,14 @@ class Rescuer:
         mass_jobs = self._record(run, jobs, diagnoses)
         incident = self._sentinel(run, diagnoses, policy)
         incident, verdicts = self._hunt_flakes(incident, diagnoses, policy, mass_jobs)
-        incident, decisions = self._choose(incident, run, diagnoses, verdicts, policy)
+        incident, decisions = self._choose(
+            incident,
+            run,
+            diagnoses,
+            verdicts,
+            policy,
+            frozenset(job.job_id for job in jobs if job.failed),
+        )
         incident, outcomes = self._apply(incident, run, decisions, policy)
         self.quarantines.record_applied(incident, outcomes, run.provider)
         self._notify(incident, incidents.headline(incident, run, outcomes))
@@ -277,6 +284,7 @@ class Rescuer:
         diagnoses: tuple[Diagnosis, ...],
         verdicts: tuple[FlakeVerdict, ...],
         policy: Policy,
+        failed_job_ids: frozenset[str],
     ) -> tuple[Incident, list[Decision]]:
         proposals = self.hooks.propose_remedies(
             incident=incident,
@@ -293,6 +301,7 @@ class Rescuer:
             policy=policy,
             mode=self.mode,
             capabilities=self.provider.capabilities,
+            failed_job_ids=failed_job_ids,
         )
         now = self._clock()
         for decision in decisions:

@@ -28,7 +28,10 @@ class Capability(str, enum.Enum):
     RERUN_FAILED_JOBS = "rerun_failed_jobs"
     """Re-run every failed job of a run (and what depends on them), nothing else."""
     RERUN_JOBS = "rerun_jobs"
-    """Re-run chosen jobs (matrix cells) of a run."""
+    """Re-run any chosen set of jobs (matrix cells) of a run in one go."""
+    RERUN_ONE_JOB = "rerun_one_job"
+    """Re-run one chosen job of a run (GitHub: a second single-job re-run is refused while the
+    first runs, so several chosen cells cannot be re-run together)."""
     CANCEL = "cancel"
     """Cancel a run that is still going."""
     ISSUES = "issues"

@@ -61,7 +61,7 @@ def test_never_the_whole_matrix() -> None:
     [(_, action, reason)] = one([Remedy(kind="retry", reason="x")])
     assert action is Action.REJECT and "never the whole matrix" in reason
     [(_, action, reason)] = one([retry("1", "99")])
-    assert action is Action.REJECT and "99 did not fail" in reason
+    assert action is Action.REJECT and "99 were not judged failed" in reason
 
 
 def test_missing_secrets_are_never_retried() -> None:
@@ -93,7 +93,7 @@ def test_capabilities_are_respected() -> None:
     without_issues = ALL - {Capability.ISSUES}
     [(_, action, reason)] = one([ISSUE], capabilities=without_issues)
     assert action is Action.REJECT and "cannot issues" in reason
-    only_all_failed = ALL - {Capability.RERUN_JOBS}
+    only_all_failed = ALL - {Capability.RERUN_JOBS, Capability.RERUN_ONE_JOB}
     assert one([retry("1", "2")], capabilities=only_all_failed)[0][1] is Action.APPLY
     assert one([retry("1")], capabilities=only_all_failed)[0][1] is Action.REJECT
 
@@ -117,3 +117,27 @@ def test_a_remedy_declares_the_capabilities_it_needs() -> None:
     assert action is Action.REJECT and "cannot pull request labels" in reason
     ok = Remedy(kind="custom_issue", reason="x", requires=("issues",))
     assert one([ok])[0][1] is Action.APPLY
+
+
+def test_a_provider_that_reruns_one_chosen_job_at_a_time() -> None:
+    one_at_a_time = ALL - {Capability.RERUN_JOBS}
+    three = [diagnosis("1"), diagnosis("2"), diagnosis("3")]
+    assert one([retry("1")], diagnoses=three, capabilities=one_at_a_time)[0][1] is Action.APPLY
+    [(_, action, reason)] = one([retry("1", "2")], diagnoses=three, capabilities=one_at_a_time)
+    assert action is Action.REJECT and "cannot rerun jobs" in reason
+    neither = one_at_a_time - {Capability.RERUN_ONE_JOB}
+    assert one([retry("1")], diagnoses=three, capabilities=neither)[0][1] is Action.REJECT
+
+
+def test_a_retry_of_the_judged_job_is_partial_when_other_jobs_failed_too() -> None:
+    """A job event judges one job; the run may have other failed jobs nobody judged."""
+    only_all_failed = ALL - {Capability.RERUN_JOBS, Capability.RERUN_ONE_JOB}
+    one_job = [diagnosis("1")]
+    assert one([retry("1")], diagnoses=one_job, capabilities=only_all_failed)[0][1] is Action.APPLY
+    [(_, action, _)] = one(
+        [retry("1")],
+        diagnoses=one_job,
+        capabilities=only_all_failed,
+        failed_job_ids=frozenset({"1", "2"}),
+    )
+    assert action is Action.REJECT  # re-running all failed jobs would re-run job 2 unjudged

@@ -297,7 +297,6 @@ class AlwaysRetry:
                 kind="retry_cells",
                 reason="always retry",
                 job_ids=tuple(d.job.job_id for d in diagnoses),
-                params={"all_failed": True},
                 source="always-retry",
             )
         ]

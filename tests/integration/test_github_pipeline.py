@@ -405,3 +405,36 @@ def test_rescue_log_records_every_handled_event(
     [record] = [json.loads(line) for line in lines]
     assert record["headline"].startswith(f"{REPO}@{OTHER_SHA[:7]}")
     assert record["incident"]["tracking_issue"].endswith("/issues/1")
+
+
+def test_two_flaky_cells_beside_a_broken_one_are_rerun_one_at_a_time(
+    sim: GitHubSimulator, rescuer: Rescuer
+) -> None:
+    """GitHub re-runs one chosen job per attempt: never every failed job (the broken one too)."""
+    sim.add_run(
+        REPO,
+        head_sha=SHA,
+        jobs=[
+            SimJob("test (3.11)", ["success"], log=logs.PASSING),
+            SimJob("test (3.12)", ["success"], log=logs.PASSING),
+            SimJob("test (3.13)", ["failure"], log=BROKEN),
+        ],
+    )
+    run_id = sim.add_run(
+        REPO,
+        head_sha=SHA,
+        jobs=[
+            SimJob("test (3.11)", ["failure", "success"], log=FLAKY),
+            SimJob("test (3.12)", ["failure", "failure", "success"], log=FLAKY),
+            SimJob("test (3.13)", ["failure"], log=BROKEN),
+        ],
+    )
+    first = handle(rescuer, sim, run_id).incident
+    assert first is not None
+    reruns = [call for call in writes(sim) if "rerun" in call]
+    first_job = next(j for j in sim.get_jobs(run_id, attempt=1) if j["name"] == "test (3.11)")
+    assert reruns == [f"POST /repos/{REPO}/actions/jobs/{first_job['id']}/rerun"]
+    assert any("follow on the next attempts" in o.remedy.reason for o in first.outcomes)
+    attempt_two = {j["name"]: j["conclusion"] for j in sim.get_jobs(run_id, attempt=2)}
+    assert attempt_two["test (3.13)"] == "failure"  # the broken cell was not re-run
+    assert attempt_two["test (3.11)"] == "success"

@@ -394,7 +394,6 @@ class AlwaysRetry:
                 kind="retry_cells",
                 reason="always",
                 job_ids=tuple(d.job.job_id for d in diagnoses),
-                params={"all_failed": True},
                 source="always-retry",
             )
         ]

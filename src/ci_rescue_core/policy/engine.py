@@ -69,12 +69,16 @@ def decide(
     policy: Policy,
     mode: Mode,
     capabilities: frozenset[Capability],
+    failed_job_ids: frozenset[str] | None = None,
 ) -> list[Decision]:
     """Decide on every proposal; duplicates (same kind and jobs) are dropped.
 
+    :param failed_job_ids: every failed job of the run attempt (default: the diagnosed ones);
+        a retry of fewer than all of them needs a provider that re-runs chosen jobs.
     :returns: one decision per distinct proposal; approved ones first, in application order.
     """
-    failed_ids = {d.job.job_id for d in diagnoses}
+    judged_ids = {d.job.job_id for d in diagnoses}
+    failed_ids = set(failed_job_ids) if failed_job_ids is not None else judged_ids
     category_of = {d.job.job_id: d.fingerprint.category for d in diagnoses}
     decisions: list[Decision] = []
     seen: set[tuple[str, tuple[str, ...]]] = set()
@@ -83,7 +87,7 @@ def decide(
         if identity in seen:
             continue
         seen.add(identity)
-        refusal = _refusal(remedy, run, failed_ids, category_of, policy, capabilities)
+        refusal = _refusal(remedy, run, judged_ids, failed_ids, category_of, policy, capabilities)
         if refusal is not None:
             decisions.append(Decision(remedy=remedy, action=Action.REJECT, reason=refusal))
             continue
@@ -96,13 +100,16 @@ def decide(
 def _refusal(
     remedy: Remedy,
     run: RunRef,
+    judged_ids: set[str],
     failed_ids: set[str],
     category_of: Mapping[str, Category],
     policy: Policy,
     capabilities: frozenset[Capability],
 ) -> str | None:
     if remedy.kind in RemedyKind.RETRIES:
-        return _retry_refusal(remedy, run, failed_ids, category_of, policy, capabilities)
+        return _retry_refusal(
+            remedy, run, judged_ids, failed_ids, category_of, policy, capabilities
+        )
     needed = {c.value for c in _REQUIRED_CAPABILITY.get(remedy.kind, ())} | set(remedy.requires)
     missing = sorted(needed - {c.value for c in capabilities})
     if missing:
@@ -113,6 +120,7 @@ def _refusal(
 def _retry_refusal(
     remedy: Remedy,
     run: RunRef,
+    judged_ids: set[str],
     failed_ids: set[str],
     category_of: Mapping[str, Category],
     policy: Policy,
@@ -120,9 +128,9 @@ def _retry_refusal(
 ) -> str | None:
     if not remedy.job_ids:
         return "a retry must name the failed jobs it re-runs (never the whole matrix)"
-    outside = sorted(set(remedy.job_ids) - failed_ids)
+    outside = sorted(set(remedy.job_ids) - judged_ids)
     if outside:
-        return f"jobs {', '.join(outside)} did not fail; only failed jobs are re-run"
+        return f"jobs {', '.join(outside)} were not judged failed here; only those are re-run"
     blocked = sorted(
         {
             category_of[job_id].value
@@ -139,8 +147,12 @@ def _retry_refusal(
         )
     if run.status not in ("completed", ""):
         return f"run {run.run_id} has not finished (status {run.status})"
-    partial = set(remedy.job_ids) != failed_ids
-    needed = Capability.RERUN_JOBS if partial else Capability.RERUN_FAILED_JOBS
+    if set(remedy.job_ids) == failed_ids:
+        needed = Capability.RERUN_FAILED_JOBS
+    elif len(remedy.job_ids) == 1 and Capability.RERUN_ONE_JOB in capabilities:
+        return None
+    else:
+        needed = Capability.RERUN_JOBS
     if needed not in capabilities:
         return f"the {run.provider} provider cannot {needed.value.replace('_', ' ')}"
     return None

@@ -156,12 +156,20 @@ class ProviderContract:
         assert harness.rerun_count(run) >= 1
         assert harness.jobs_rerun(run) == {FLAKY_JOB, BROKEN_JOB}
 
-    def test_rerun_chosen_jobs_reruns_only_them(self, harness: ProviderHarness) -> None:
-        self._needs(harness, Capability.RERUN_JOBS)
+    def test_rerun_one_chosen_job_reruns_only_it(self, harness: ProviderHarness) -> None:
+        if not {Capability.RERUN_JOBS, Capability.RERUN_ONE_JOB} & harness.provider.capabilities:
+            pytest.skip(f"{harness.provider.name} cannot re-run chosen jobs")
         run = harness.seed_failing_run()
         flaky = next(j for j in harness.provider.list_jobs(run) if j.name == FLAKY_JOB)
         harness.provider.rerun_jobs(run, [flaky.job_id])
         assert harness.jobs_rerun(run) == {FLAKY_JOB}
+
+    def test_rerun_a_chosen_set_of_jobs(self, harness: ProviderHarness) -> None:
+        self._needs(harness, Capability.RERUN_JOBS)
+        run = harness.seed_failing_run()
+        chosen = [j for j in harness.provider.list_jobs(run) if j.name in (FLAKY_JOB, BROKEN_JOB)]
+        harness.provider.rerun_jobs(run, [job.job_id for job in chosen])
+        assert harness.jobs_rerun(run) == {FLAKY_JOB, BROKEN_JOB}
 
     def test_issue_is_opened_once_then_commented(self, harness: ProviderHarness) -> None:
         self._needs(harness, Capability.ISSUES)

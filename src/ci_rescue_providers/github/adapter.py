@@ -62,7 +62,7 @@ class GitHubProvider:
     capabilities: frozenset[Capability] = frozenset(
         {
             Capability.RERUN_FAILED_JOBS,
-            Capability.RERUN_JOBS,
+            Capability.RERUN_ONE_JOB,
             Capability.CANCEL,
             Capability.ISSUES,
             Capability.CHANGE_REQUESTS,
@@ -244,14 +244,19 @@ class GitHubProvider:
         return run.url
 
     def rerun_jobs(self, run: RunRef, job_ids: Sequence[str]) -> str:
-        """``POST …/jobs/{id}/rerun`` for one job; several cells go through rerun-failed-jobs.
+        """``POST …/jobs/{id}/rerun`` for exactly one job (capability ``RERUN_ONE_JOB``).
 
-        GitHub refuses a second single-job re-run while the first is running, so a subset of
-        more than one cell falls back to re-running the failed jobs — still never the whole
-        matrix.
+        GitHub refuses a second single-job re-run while the first is running, so several chosen
+        cells cannot be re-run together; asking is an error rather than a silent re-run of
+        every failed job (which would re-run the broken cells too).
         """
         if len(job_ids) != 1:
-            return self.rerun_failed_jobs(run)
+            raise ProviderError(
+                f"GitHub re-runs one chosen job at a time; asked for {len(job_ids)} "
+                f"(re-run all failed jobs of run {run.run_id} instead, or one job per attempt)",
+                provider=self.name,
+                resource=f"run {run.run_id} of {run.repo}",
+            )
         job_id = job_ids[0]
         with self._translated(
             f"re-run of job {job_id} of run {run.run_id} in {run.repo}", needs="actions: write"
