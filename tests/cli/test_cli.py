@@ -366,3 +366,17 @@ def test_serve_receives_a_signed_delivery_and_stops_on_sigterm(
             _, stderr = server.communicate(timeout=30)
     assert server.returncode == 0, stderr
     assert "listening on" in stderr and "Traceback" not in stderr
+
+
+def test_analyze_text_output_prints_brackets_literally(tmp_path: Path) -> None:
+    """Log lines are full of [brackets]; they are text, never rich markup."""
+    log = tmp_path / "job.log"
+    log.write_text(
+        "Error: cannot exec [/usr/local/bin/node]\n"
+        "FAILED tests/test_x.py::test_y[a-b] - AssertionError: [/bold] closed [red]\n",
+        encoding="utf-8",
+    )
+    result = cli("analyze", str(log))
+    assert result.returncode == 0, result.stderr
+    assert "[/usr/local/bin/node]" in result.stdout
+    assert "tests/test_x.py::test_y[a-b]" in result.stdout

@@ -13,6 +13,7 @@ from collections.abc import Iterable, Iterator
 from typing import Any
 
 from rich.table import Table
+from rich.text import Text
 
 from ci_rescue_core.cli.common import add_config_option, add_format_option, console, print_json
 from ci_rescue_core.config import load_config
@@ -111,14 +112,15 @@ def analysis_json(analysis: LogAnalysis) -> dict[str, Any]:
 def _render(analysis: LogAnalysis) -> None:
     fingerprint = analysis.fingerprint
     out = console()
-    out.print(
-        f"[bold]{fingerprint.category.value}[/bold]"
-        + (f" ({fingerprint.ecosystem})" if fingerprint.ecosystem else "")
+    headline = Text(fingerprint.category.value, style="bold")
+    headline.append(
+        (f" ({fingerprint.ecosystem})" if fingerprint.ecosystem else "")
         + (f", exit code {fingerprint.exit_code}" if fingerprint.exit_code is not None else "")
         + f" — fingerprint {fingerprint.hash[:16]}"
     )
+    out.print(headline)
     for test in fingerprint.failing_tests:
-        out.print(f"  failing: {test}", markup=False)
+        out.print(f"  failing: {test}")
     table = Table("line", "error", box=None, pad_edge=False)
     for error in fingerprint.error_lines:
         table.add_row(str(error.line), error.text)

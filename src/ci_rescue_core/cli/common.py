@@ -34,8 +34,12 @@ def add_format_option(parser: argparse.ArgumentParser) -> None:
 
 
 def console() -> Console:
-    """A console on stdout for human output."""
-    return Console(highlight=False, soft_wrap=False)
+    """A console on stdout for human output.
+
+    Markup is off: log lines, test ids and provider messages are full of ``[brackets]`` that
+    rich would otherwise read as markup (and fail on).  Style with :class:`rich.text.Text`.
+    """
+    return Console(highlight=False, soft_wrap=False, markup=False)
 
 
 def print_json(data: Any) -> None:

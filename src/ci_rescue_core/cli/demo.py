@@ -7,6 +7,8 @@ import importlib
 from pathlib import Path
 from typing import Any
 
+from rich.text import Text
+
 from ci_rescue_core.cli.common import console
 from ci_rescue_core.errors import RescueError
 
@@ -44,8 +46,12 @@ def run(args: argparse.Namespace) -> int:
     out = console()
     report = demo.run_demo(out, workdir=args.workdir)
     if report.ok:
-        out.print("[bold green]demo finished:[/bold green] flaky cell re-run, breakage tracked.")
+        out.print(
+            Text("demo finished: ", style="bold green").append(
+                "flaky cell re-run, breakage tracked.", style=""
+            )
+        )
         return 0
     for problem in report.problems:
-        out.print(f"[bold red]demo problem:[/bold red] {problem}")
+        out.print(Text("demo problem: ", style="bold red").append(problem, style=""))
     return 1

@@ -9,6 +9,8 @@ import threading
 from datetime import timedelta
 from typing import Any
 
+from rich.text import Text
+
 from ci_rescue_core.cli.common import add_config_option, add_format_option, console, print_json
 from ci_rescue_core.config import load_config
 from ci_rescue_core.convert import to_json_dict
@@ -110,6 +112,6 @@ def _printer(format_: str) -> Any:
                 markup=False,
             )
         for repo, error in result.errors:
-            out.print(f"[red]{repo}: {error}[/red]")
+            out.print(Text(f"{repo}: {error}", style="red"))
 
     return report

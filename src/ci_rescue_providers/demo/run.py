@@ -7,6 +7,7 @@ from pathlib import Path
 
 import attrs
 from rich.console import Console
+from rich.text import Text
 
 from ci_rescue_core.cli.render import render_result
 from ci_rescue_core.config.deployment import (
@@ -50,7 +51,11 @@ def run_demo(out: Console, *, workdir: Path | None = None) -> DemoReport:
         base = workdir or Path(scratch)
         with GitHubSimulator(token=DEMO_TOKEN) as sim:
             runs = seed(sim)
-            out.print(f"[bold]GitHub simulator[/bold] on {sim.base_url}; repository {REPO}")
+            out.print(
+                Text("GitHub simulator", style="bold").append(
+                    f" on {sim.base_url}; repository {REPO}", style=""
+                )
+            )
             config = _config(sim.base_url, base)
             with Runtime(config, environ={TOKEN_ENV: DEMO_TOKEN}) as runtime:
                 rescuer = runtime.rescuer("github")
