@@ -91,7 +91,7 @@ class Diagnostician:
             f"compared with the passing log of run {passing.run.run_id} "
             f"attempt {passing.run.attempt}"
         )
-        return chunks
+        return _tolerant(chunks, passing, notes)
 
     def _last_passing(self, job: JobRef) -> JobRef | None:
         """The newest passing attempt of the same job: same branch first, then any branch."""
@@ -128,6 +128,15 @@ class Diagnostician:
         if key not in self._jobs_of:
             self._jobs_of[key] = self.provider.list_jobs(run)
         return self._jobs_of[key]
+
+
+def _tolerant(chunks: Iterator[bytes], passing: JobRef, notes: list[str]) -> Iterator[bytes]:
+    """The baseline's chunks, ending quietly (with a note) if its download breaks off: a
+    partial passing log still helps, and it must never cost the failing log's diagnosis."""
+    try:
+        yield from chunks
+    except ProviderError as exc:
+        notes.append(f"the passing log of run {passing.run.run_id} broke off: {exc}")
 
 
 def with_provider_hint(diagnosis: Diagnosis) -> Diagnosis:

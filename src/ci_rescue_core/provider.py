@@ -180,7 +180,11 @@ class Provider(Protocol):
         """List every job of the attempt *run* names (``run.attempt``), one per job name."""
 
     def open_log(self, job: JobRef) -> AbstractContextManager[Iterator[bytes]]:
-        """Open a job's log as a stream of byte chunks (never the whole log in memory)."""
+        """Open a job's log as a stream of byte chunks (never the whole log in memory).
+
+        A download that breaks off half-way raises a ``ProviderError`` from the iteration
+        (or ends the stream with a marker line), never a client library's exception.
+        """
 
     def list_runs(
         self,

@@ -119,3 +119,31 @@ def test_the_baseline_can_be_turned_off(
     assert incident is not None
     assert not [e for e in incident.timeline if e.step == "logs"]
     assert len([r for r in sim.requests if r.path.endswith("/logs")]) == 1
+
+
+def test_a_passing_log_that_breaks_off_keeps_the_failing_diagnosis(
+    sim: GitHubSimulator, make_runtime: RuntimeFactory
+) -> None:
+    rescuer = make_runtime().rescuer("github")
+    first = sim.add_run(REPO, head_sha="1" * 40, jobs=[SimJob("build", ["success"], log=PASSING)])
+    handle(rescuer, sim, first)
+    passing_job = sim.get_jobs(first)[0]["id"]
+    sim.inject_fault("GET", rf"^/_blobs/job-logs/{passing_job}$", status=None, truncate=True)
+    failing = sim.add_run(REPO, head_sha="2" * 40, jobs=[SimJob("build", ["failure"], log=FAILING)])
+    incident = handle(rescuer, sim, failing).incident
+    assert incident is not None
+    assert "schema migration 0042" in " ".join(e.text for e in incident.fingerprints[0].error_lines)
+    assert any("broke off" in e.message for e in incident.timeline if e.step == "logs")
+
+
+def test_a_failing_log_that_breaks_off_is_an_unavailable_log_not_a_crash(
+    sim: GitHubSimulator, make_runtime: RuntimeFactory
+) -> None:
+    rescuer = make_runtime().rescuer("github")
+    failing = sim.add_run(REPO, head_sha="4" * 40, jobs=[SimJob("build", ["failure"], log=FAILING)])
+    job = sim.get_jobs(failing)[0]["id"]
+    sim.inject_fault("GET", rf"^/_blobs/job-logs/{job}$", status=None, truncate=True)
+    incident = handle(rescuer, sim, failing).incident
+    assert incident is not None
+    assert incident.fingerprints[0].category is Category.OTHER
+    assert "log unavailable" in incident.fingerprints[0].message

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from ci_rescue_core.models import RunRef
+from ci_rescue_core.models import JobRef, RunRef
 from ci_rescue_core.provider import Provider
 from ci_rescue_core.testing import (
     BROKEN_JOB,
@@ -76,6 +76,11 @@ class CircleCIHarness:
 
     def change_requests(self) -> list[Mapping[str, Any]]:
         return list(self.github.change_requests())
+
+    def break_log_stream(self, job: JobRef) -> None:
+        self.sim.inject_fault(
+            "GET", rf"^/_s3/step-output/{job.job_id}/", status=None, truncate=True
+        )
 
     def default_branch_file(self, path: str) -> str | None:
         return self.github.file(path)

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from ci_rescue_core.models import RunRef
+from ci_rescue_core.models import JobRef, RunRef
 from ci_rescue_core.provider import Provider, ProviderSettings
 from ci_rescue_core.testing import (
     BROKEN_JOB,
@@ -88,6 +88,11 @@ class GitHubHarness:
             }
             for pull in self.sim.get_pulls(self.repo)
         ]
+
+    def break_log_stream(self, job: JobRef) -> None:
+        self.sim.inject_fault(
+            "GET", rf"^/_blobs/job-logs/{job.job_id}$", status=None, truncate=True
+        )
 
     def default_branch_file(self, path: str) -> str | None:
         return self.sim.get_file(self.repo, path)

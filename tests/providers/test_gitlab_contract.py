@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from ci_rescue_core.models import RunRef
+from ci_rescue_core.models import JobRef, RunRef
 from ci_rescue_core.provider import Provider, ProviderSettings
 from ci_rescue_core.testing import (
     BROKEN_JOB,
@@ -82,6 +82,9 @@ class GitLabHarness:
             }
             for mr in self.sim.get_merge_requests(self.repo)
         ]
+
+    def break_log_stream(self, job: JobRef) -> None:
+        self.sim.inject_fault("GET", rf"/jobs/{job.job_id}/trace$", status=None, truncate=True)
 
     def default_branch_file(self, path: str) -> str | None:
         return self.sim.get_file(self.repo, path)

@@ -153,12 +153,22 @@ def test_persistent_5xx_surfaces_after_the_retries(
     assert pipeline_gets(sim, pipeline_id) == 3
 
 
-def test_writes_are_retried_on_5xx_too(
+def test_writes_are_not_sent_again_after_a_5xx(
     sim: GitLabSimulator, provider: GitLabProvider, pipeline_id: int
 ) -> None:
     sim.inject_fault("POST", r"/retry$", status=503)
+    with pytest.raises(ProviderUnavailableError, match="not sent again") as caught:
+        provider.rerun_failed_jobs(provider.get_run(REPO, str(pipeline_id)))
+    assert caught.value.status == 503
+    assert [r.status for r in sim.write_requests()] == [503]
+
+
+def test_a_refused_write_is_sent_again(
+    sim: GitLabSimulator, provider: GitLabProvider, pipeline_id: int
+) -> None:
+    sim.inject_fault("POST", r"/retry$", status=429, headers={"Retry-After": "0"})
     provider.rerun_failed_jobs(provider.get_run(REPO, str(pipeline_id)))
-    assert [r.status for r in sim.write_requests()] == [503, 201]
+    assert [r.status for r in sim.write_requests()] == [429, 201]
 
 
 def test_a_slow_answer_times_out_and_is_retried(sim: GitLabSimulator, pipeline_id: int) -> None:

@@ -17,6 +17,7 @@ from ci_rescue_core.errors import (
 )
 from ci_rescue_core.provider import Annotation, FileEdit, ProviderSettings
 from ci_rescue_providers.gitlab import GitLabProvider, build_provider
+from ci_rescue_providers.gitlab.writes import MARKER_SCAN_LIMIT
 from ci_rescue_providers.simulators.gitlab import GitLabSimulator, SimJob
 
 REPO = "acme/app"
@@ -302,3 +303,31 @@ def test_annotations_become_one_commit_comment(
     assert "`src/app.py:50`" in body and "`src/app.py:51`" not in body
     assert "and 10 more" in body
     assert len(sim.write_requests()) == 1
+
+
+def test_the_incident_issue_is_found_when_its_labels_are_missing(
+    sim: GitLabSimulator, provider: GitLabProvider
+) -> None:
+    marker = "<!-- ci-rescue:incident:nolabels -->"
+    # a token below the Reporter role opens issues whose labels GitLab drops: no labels here
+    first = provider.open_issue(REPO, title="CI failure", body=f"first\n{marker}")
+    assert sim.get_issues(REPO)[0]["labels"] == []
+    again = provider.open_issue(
+        REPO, title="CI failure", body=f"again\n{marker}", labels=["ci:auto-rescue"], marker=marker
+    )
+    assert not again.created and again.number == first.number
+    assert len(sim.get_issues(REPO)) == 1
+    assert [n["body"] for n in sim.get_issue_notes(REPO, 1)] == [f"again\n{marker}"]
+
+
+def test_the_unlabelled_marker_scan_is_bounded(
+    sim: GitLabSimulator, provider: GitLabProvider
+) -> None:
+    for i in range(MARKER_SCAN_LIMIT + 10):
+        provider.open_issue(REPO, title=f"other {i}", body="no marker")
+    sim.clear_requests()
+    marker = "<!-- ci-rescue:incident:new -->"
+    ref = provider.open_issue(REPO, title="new", body=marker, labels=["ci"], marker=marker)
+    assert ref.created
+    pages = [r for r in sim.requests if r.method == "GET" and r.path.endswith("/issues")]
+    assert [r.query.get("labels") for r in pages] == ["ci", None, None, None]

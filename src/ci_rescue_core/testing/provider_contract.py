@@ -74,6 +74,9 @@ class ProviderHarness(Protocol):
     def default_branch_file(self, path: str) -> str | None:
         """A file's content on the default branch (to check it was never written)."""
 
+    # Optional: ``break_log_stream(job)`` makes the next download of *job*'s log stop half-way
+    # (a truncated answer); harnesses without it skip that test.
+
 
 class ProviderContract:
     """The behaviour every adapter must have.  Subclass and provide a ``harness`` fixture."""
@@ -138,6 +141,23 @@ class ProviderContract:
         with harness.provider.open_log(broken) as chunks:
             data = b"".join(chunks)
         assert BROKEN_LOG_LINE.encode() in data
+
+    def test_a_log_that_breaks_off_raises_a_provider_error_while_reading(
+        self, harness: ProviderHarness
+    ) -> None:
+        run = harness.seed_failing_run()
+        broken = next(j for j in harness.provider.list_jobs(run) if j.name == BROKEN_JOB)
+        breaker = getattr(harness, "break_log_stream", None)
+        if breaker is None:
+            pytest.skip("the harness cannot break a log download half-way")
+        breaker(broken)
+        with harness.provider.open_log(broken) as chunks:
+            try:
+                data = b"".join(chunks)
+            except ProviderError:
+                return
+        # no error: the adapter either marked the cut or recovered the log another way
+        assert b"[ci-rescue]" in data or BROKEN_LOG_LINE.encode() in data
 
     def test_run_history_finds_the_run_by_sha(self, harness: ProviderHarness) -> None:
         self._needs(harness, Capability.RUN_HISTORY)

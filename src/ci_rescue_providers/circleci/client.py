@@ -9,7 +9,7 @@ from urllib.parse import quote
 
 import httpx
 
-from ci_rescue_core.errors import AuthenticationError, ProviderError
+from ci_rescue_core.errors import AuthenticationError, ConfigError, ProviderError
 from ci_rescue_providers.circleci.errors import PROVIDER, error_for_response, error_for_transport
 
 __all__ = ["CircleCIClient", "slug_path"]
@@ -32,6 +32,8 @@ class CircleCIClient:
     :param has_token: False when no token was configured: every call raises an
         :class:`AuthenticationError` naming *token_env* before anything is sent.
     :param api_root: where ``v1.1`` and ``private`` live (default: the v2 root's parent).
+    :raises ConfigError: when *api_root* is not given and the client's ``base_url`` does not
+        end in ``/v2``, so that the ``v1.1`` URLs cannot be derived from it.
     """
 
     def __init__(
@@ -47,7 +49,15 @@ class CircleCIClient:
         self.has_token = has_token
         base = str(http.base_url).rstrip("/")
         self.base_url = base
-        self.api_root = (api_root or base.rsplit("/", 1)[0]).rstrip("/")
+        if api_root is None:
+            if not base.endswith("/v2"):
+                raise ConfigError(
+                    f"the CircleCI client's base_url must be the API v2 root "
+                    f"(https://circleci.com/api/v2), got {base!r}",
+                    key="providers.circleci.base_url",
+                )
+            api_root = base.removesuffix("/v2")
+        self.api_root = api_root.rstrip("/")
 
     def v1_url(self, path: str) -> str:
         """An absolute API v1.1 URL."""

@@ -22,7 +22,7 @@ from ci_rescue_core.provider import (
     IssueRef,
     TestResult,
 )
-from ci_rescue_providers.github import changes, reporting
+from ci_rescue_providers.github import changes, issues, reporting
 from ci_rescue_providers.github.check_events import (
     CHECK_EVENTS,
     actionable_check,
@@ -32,6 +32,7 @@ from ci_rescue_providers.github.clients import ClientSource, TokenClient
 from ci_rescue_providers.github.codeowners import CODEOWNERS_LOCATIONS, owners_of, parse_codeowners
 from ci_rescue_providers.github.contents import read_text
 from ci_rescue_providers.github.errors import translated
+from ci_rescue_providers.github.listing import listed
 from ci_rescue_providers.github.webhook import (
     job_from_json,
     parse_event,
@@ -54,6 +55,7 @@ class GitHubProvider:
         the API redirects to.
     :param webhook_secret: the shared secret for ``X-Hub-Signature-256``.
     :param token_env: the variable the token came from, named in authentication errors.
+    :param webhook_secret_env: the variable the webhook secret comes from, named when missing.
     :param has_token: False when no credentials were configured: webhooks still verify and
         parse, and the first API call raises an :class:`AuthenticationError` naming *token_env*.
     """
@@ -84,6 +86,7 @@ class GitHubProvider:
         token_env: str = "CI_RESCUE_GITHUB_TOKEN",
         base_url: str = "https://api.github.com",
         has_token: bool = True,
+        webhook_secret_env: str = "CI_RESCUE_WEBHOOK_SECRET",
     ) -> None:
         if isinstance(clients, github.Github):
             clients = TokenClient(clients, credentials=f"the token in {token_env}")
@@ -92,13 +95,14 @@ class GitHubProvider:
         self._blobs = blob_client
         self._secret = webhook_secret
         self._token_env = token_env
+        self._secret_env = webhook_secret_env
         self._base_url = base_url
 
     # -- webhooks --------------------------------------------------------------------------
 
     def verify_webhook(self, headers: Mapping[str, str], body: bytes) -> None:
         """Check ``X-Hub-Signature-256`` over the raw body."""
-        verify_signature(headers, body, self._secret)
+        verify_signature(headers, body, self._secret, secret_env=self._secret_env)
 
     def delivery_id(self, headers: Mapping[str, str], payload: Mapping[str, Any]) -> str | None:
         """``X-GitHub-Delivery``: unchanged when GitHub redelivers."""
@@ -139,12 +143,16 @@ class GitHubProvider:
             return run
 
     def list_jobs(self, run: RunRef) -> list[JobRef]:
-        """The jobs of attempt ``run.attempt``: for each job name, its newest attempt up to it."""
+        """The jobs of attempt ``run.attempt``: for each job name, its newest attempt up to it.
+
+        One request per page of 100 jobs (the jobs are read as the list gives them).
+        """
         with self._translated(f"jobs of workflow run {run.run_id} of {run.repo}"):
-            workflow_run = self._workflow_run(run)
+            repository = self._repo(run.repo)
+            url = f"{repository.url}/actions/runs/{_numeric(run.run_id, 'run id')}/jobs"
             newest: dict[str, dict[str, Any]] = {}
-            for job in workflow_run.jobs(_filter="all"):
-                data = job.raw_data
+            jobs = listed(repository.requester, url, params={"filter": "all"}, list_item="jobs")
+            for data in jobs:
                 attempt = int(data.get("run_attempt") or 1)
                 if attempt > run.attempt:
                     continue
@@ -172,7 +180,13 @@ class GitHubProvider:
                 )
             with self._blobs.stream("GET", location) as response:
                 response.raise_for_status()
-                yield response.iter_bytes(LOG_CHUNK_BYTES)
+                yield self._guarded(response.iter_bytes(LOG_CHUNK_BYTES), resource)
+
+    def _guarded(self, chunks: Iterator[bytes], resource: str) -> Iterator[bytes]:
+        """*chunks* with a download that breaks off half-way raised as a ``ProviderError``
+        where the consumer reads, not later when the stream is closed."""
+        with self._translated(resource):
+            yield from chunks
 
     def list_runs(
         self,
@@ -183,7 +197,10 @@ class GitHubProvider:
         status: str | None = None,
         limit: int = 30,
     ) -> list[RunRef]:
-        """Recent runs of *repo*, newest first, filtered by head sha, branch and status."""
+        """Recent runs of *repo*, newest first, filtered by head sha, branch and status.
+
+        One request per page of 100 runs (the runs are read as the list gives them).
+        """
         filters: dict[str, Any] = {}
         if sha:
             filters["head_sha"] = sha
@@ -194,8 +211,12 @@ class GitHubProvider:
             filters["status"] = "completed" if status == "failed" else status
         with self._translated(f"workflow runs of {repo}"):
             found: list[RunRef] = []
-            for run in self._repo(repo).get_workflow_runs(**filters):
-                ref = run_from_json(run.raw_data, repo)
+            repository = self._repo(repo)
+            url = f"{repository.url}/actions/runs"
+            for data in listed(
+                repository.requester, url, params=filters, list_item="workflow_runs"
+            ):
+                ref = run_from_json(data, repo)
                 if status == "failed" and not ref.failed:
                     continue
                 found.append(ref)
@@ -286,20 +307,18 @@ class GitHubProvider:
         assignees: Sequence[str] = (),
         marker: str | None = None,
     ) -> IssueRef:
-        """Open an issue, or comment on the open one whose body carries *marker*."""
+        """Open an issue, or comment on the open one whose body carries *marker* (found among
+        the labelled issues, else among the newest open ones: see
+        :mod:`~ci_rescue_providers.github.issues`)."""
         with self._translated(f"issues of {repo}", needs="issues: write"):
-            repository = self._repo(repo)
-            if marker:
-                for issue in repository.get_issues(
-                    state="open", labels=list(labels) or github.GithubObject.NotSet
-                ):
-                    if issue.pull_request is None and marker in (issue.body or ""):
-                        issue.create_comment(body)
-                        return IssueRef(url=issue.html_url, number=str(issue.number), created=False)
-            issue = repository.create_issue(
-                title=title, body=body, labels=list(labels), assignees=list(assignees)
+            return issues.open_issue(
+                self._repo(repo),
+                title=title,
+                body=body,
+                labels=labels,
+                assignees=assignees,
+                marker=marker,
             )
-            return IssueRef(url=issue.html_url, number=str(issue.number), created=True)
 
     def open_change_request(
         self,

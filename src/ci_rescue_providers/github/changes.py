@@ -162,7 +162,7 @@ def open_change_request(
             number=str(pull.number),
             branch=branch,
             created=False,
-            auto_merge=pull.raw_data.get("auto_merge") is not None,
+            auto_merge=pull.auto_merge is not None,
         )
     base_name = base or repo.default_branch
     if branch == base_name:

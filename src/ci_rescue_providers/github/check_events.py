@@ -15,6 +15,7 @@ from github.Repository import Repository
 
 from ci_rescue_core.errors import NotFoundError, PayloadError
 from ci_rescue_core.models import CIEvent
+from ci_rescue_providers.github.listing import listed
 from ci_rescue_providers.github.webhook import (
     job_from_json,
     payload_object,
@@ -80,7 +81,14 @@ def parse_check_event(
         run = run_of_job(job_data, name)
         job = job_from_json(job_data, run)
         return CIEvent(kind=event_type, action=action, run=run, job=job, delivery_id=delivery_id)
-    found = next(iter(repo.get_workflow_runs(check_suite_id=check_id)), None)
+    runs = listed(
+        repo.requester,
+        f"{repo.url}/actions/runs",
+        params={"check_suite_id": check_id},
+        list_item="workflow_runs",
+        limit=1,
+    )
+    found = next(runs, None)
     if found is None:
         raise NotFoundError(
             f"no workflow run of {name} belongs to check suite {check_id}",
@@ -88,13 +96,14 @@ def parse_check_event(
             status=404,
             resource=f"check suite {check_id} of {name}",
         )
-    data: Mapping[str, Any] = found.raw_data
+    data: Mapping[str, Any] = found
     attempt = int(data.get("run_attempt") or 1)
+    run_url = f"{repo.url}/actions/runs/{found['id']}"
     while data.get("check_suite_id") != check_id and attempt > 1:
         attempt -= 1
-        _, data = found._requester.requestJsonAndCheck("GET", f"{found.url}/attempts/{attempt}")
+        _, data = repo.requester.requestJsonAndCheck("GET", f"{run_url}/attempts/{attempt}")
     if data.get("check_suite_id") != check_id:
-        data = found.raw_data  # the suite's attempt is unknown: act on the newest
+        data = found  # the suite's attempt is unknown: act on the newest
     return CIEvent(
         kind=event_type, action=action, run=run_from_json(data, name), delivery_id=delivery_id
     )

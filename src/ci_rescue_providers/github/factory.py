@@ -207,4 +207,7 @@ def build_provider(settings: ProviderSettings) -> GitHubProvider:
         token_env=settings.token_env,
         base_url=settings.base_url or PUBLIC_API,
         has_token=bool(settings.token) or isinstance(clients, AppClients),
+        webhook_secret_env=str(
+            settings.options.get("webhook_secret_env") or "CI_RESCUE_WEBHOOK_SECRET"
+        ),
     )

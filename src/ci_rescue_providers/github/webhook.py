@@ -21,15 +21,22 @@ SIGNATURE_HEADER = "x-hub-signature-256"
 _MATRIX_NAME = re.compile(r"^(?P<base>.*?) \((?P<values>[^()]*)\)$")
 
 
-def verify_signature(headers: Mapping[str, str], body: bytes, secret: str | None) -> None:
+def verify_signature(
+    headers: Mapping[str, str],
+    body: bytes,
+    secret: str | None,
+    *,
+    secret_env: str = "CI_RESCUE_WEBHOOK_SECRET",
+) -> None:
     """Check ``X-Hub-Signature-256`` against HMAC-SHA256(*secret*, *body*), in constant time.
 
+    :param secret_env: the variable the secret comes from, named when it is not set.
     :raises SignatureError: when no secret is configured, the header is missing or malformed,
         or the digest does not match.
     """
     if not secret:
         raise SignatureError(
-            "no webhook secret configured for github (set CI_RESCUE_WEBHOOK_SECRET); "
+            f"no webhook secret configured for github (set {secret_env}); "
             "refusing to trust an unsigned delivery"
         )
     lowered = {key.lower(): value for key, value in headers.items()}

@@ -135,9 +135,15 @@ class GitLabProvider:
             if not isinstance(response, requests.Response):  # pragma: no cover - defensive
                 raise PayloadError(f"GitLab answered the {resource} with JSON, not text")
             try:
-                yield response.iter_content(LOG_CHUNK_BYTES)
+                yield self._guarded(response.iter_content(LOG_CHUNK_BYTES), resource)
             finally:
                 response.close()
+
+    def _guarded(self, chunks: Iterator[bytes], resource: str) -> Iterator[bytes]:
+        """*chunks* with a download that breaks off half-way raised as a ``ProviderError``
+        where the consumer reads, not later when the stream is closed."""
+        with self._translated(resource):
+            yield from chunks
 
     def list_runs(
         self,

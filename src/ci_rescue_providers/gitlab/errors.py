@@ -30,6 +30,51 @@ class RetryAfterTooLong(Exception):
         self.max_wait = max_wait
 
 
+class UnconfirmedWrite(glexc.GitlabHttpError):
+    """A write (``POST``, ``PUT``, ``DELETE``) answered with a 5xx, or whose answer never came
+    (read timeout): GitLab may have carried it out, so it is not sent again.
+
+    Raised by the client the factory builds; python-gitlab's managers wrap it (their
+    ``GitlabCreateError`` and the like keep it as ``__cause__``), see :func:`unconfirmed_write`.
+
+    :ivar method: the HTTP method.
+    :ivar path: the API path or URL of the write.
+    """
+
+    def __init__(
+        self,
+        method: str,
+        path: str,
+        *,
+        error_message: str | bytes = "",
+        response_code: int | None = None,
+        response_body: bytes | None = None,
+    ) -> None:
+        super().__init__(error_message, response_code, response_body)
+        self.method = method.upper()
+        self.path = path
+
+
+def unconfirmed_write(exc: BaseException) -> UnconfirmedWrite | None:
+    """The :class:`UnconfirmedWrite` behind *exc* (itself or its chain of causes), if any."""
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        if isinstance(current, UnconfirmedWrite):
+            return current
+        seen.add(id(current))
+        current = current.__cause__
+    return None
+
+
+def may_have_happened(exc: BaseException) -> bool:
+    """Whether a write that raised *exc* may have been carried out all the same: a 5xx, a lost
+    answer, or a connection that broke (a look-up can tell)."""
+    if unconfirmed_write(exc) is not None:
+        return True
+    return isinstance(exc, requests.exceptions.RequestException)
+
+
 def _message(exc: glexc.GitlabError) -> str:
     text = str(exc.error_message or "").strip()
     code = exc.response_code
@@ -70,6 +115,8 @@ def translated(resource: str, *, token_env: str, base_url: str) -> Iterator[None
             provider=PROVIDER,
             resource=resource,
         ) from exc
+    except UnconfirmedWrite as exc:
+        raise _unconfirmed(exc, resource, base_url) from exc
     except glexc.GitlabParsingError as exc:
         raise ProviderUnavailableError(
             f"{resource}: the GitLab API at {base_url} sent an unreadable answer ({exc})",
@@ -77,6 +124,9 @@ def translated(resource: str, *, token_env: str, base_url: str) -> Iterator[None
             resource=resource,
         ) from exc
     except glexc.GitlabError as exc:
+        write = unconfirmed_write(exc)
+        if write is not None:
+            raise _unconfirmed(write, resource, base_url) from exc
         raise by_status(exc.response_code, _message(exc), resource, token_env) from exc
     except requests.exceptions.RequestException as exc:
         raise ProviderUnavailableError(
@@ -84,6 +134,18 @@ def translated(resource: str, *, token_env: str, base_url: str) -> Iterator[None
             provider=PROVIDER,
             resource=resource,
         ) from exc
+
+
+def _unconfirmed(exc: UnconfirmedWrite, resource: str, base_url: str) -> ProviderUnavailableError:
+    answer = _message(exc) if exc.response_code is not None else "no answer in time"
+    return ProviderUnavailableError(
+        f"{resource}: the GitLab API at {base_url} failed to confirm {exc.method} {exc.path} "
+        f"({answer}); it was not sent again because GitLab may have carried it out — check "
+        f"{resource} before trying again",
+        provider=PROVIDER,
+        status=exc.response_code,
+        resource=resource,
+    )
 
 
 def by_status(status: int | None, message: str, resource: str, token_env: str) -> ProviderError:

@@ -6,27 +6,48 @@ to a **new** branch created by the commit itself (``start_branch``), never to th
 existing branch; an open merge request from the same branch is reused, not duplicated; a
 branch whose merge request could not be opened is deleted again, so nothing is left
 half-written.
+
+Writes are never sent twice (see :mod:`ci_rescue_providers.gitlab.factory`).  When GitLab fails
+to confirm one (a 5xx, a lost answer), the step that creates something — the commit's branch,
+the merge request, the issue — looks for it before failing: found, it is used as created.
 """
 
 from __future__ import annotations
 
 import contextlib
 import hashlib
-from collections.abc import Sequence
-from typing import Any
+import itertools
+from collections.abc import Callable, Iterator, Sequence
+from typing import Any, TypeVar
 
 import gitlab
 import gitlab.exceptions as glexc
+import requests
 from gitlab.v4.objects import Project, ProjectIssue, ProjectMergeRequest
 
 from ci_rescue_core.errors import PayloadError, WriteRefusedError
 from ci_rescue_core.models import RunRef
 from ci_rescue_core.provider import Annotation, ChangeRequestRef, FileEdit, IssueRef
+from ci_rescue_providers.gitlab.errors import may_have_happened
 
 #: Colours for labels ci-rescue creates (GitLab wants ``#RRGGBB``).
 LABEL_PALETTE = ("#D9534F", "#F0AD4E", "#5CB85C", "#5BC0DE", "#428BCA", "#8E44AD", "#34495E")
 #: Annotations listed in one commit comment; the rest are counted.
 MAX_LISTED_ANNOTATIONS = 50
+#: Newest open issues searched for an incident marker when the labelled search finds nothing.
+MARKER_SCAN_LIMIT = 300
+#: Newest open issues searched for an issue whose creation GitLab failed to confirm.
+RECENT_SCAN_LIMIT = 20
+
+_T = TypeVar("_T")
+
+
+def _look_up(find: Callable[[], _T]) -> _T | None:
+    """*find*'s answer, or ``None`` when the look-up itself fails (the first error matters)."""
+    try:
+        return find()
+    except (glexc.GitlabError, requests.exceptions.RequestException):
+        return None
 
 
 def label_color(name: str) -> str:
@@ -72,22 +93,68 @@ def open_issue(
     assignees: Sequence[str],
     marker: str | None,
 ) -> IssueRef:
-    """Open an issue, or add a note to the open issue whose description carries *marker*."""
+    """Open an issue, or add a note to the open issue whose description carries *marker*.
+
+    When GitLab fails to confirm the new issue, it is looked for (by *marker*, else by title
+    and description among the newest open issues) before the error is raised.
+    """
     if marker:
-        filters: dict[str, Any] = {"state": "opened"}
-        if labels:
-            filters["labels"] = list(labels)
-        for issue in project.issues.list(iterator=True, **filters):
-            if marker in str(issue.description or ""):
-                issue.notes.create({"body": body})
-                return IssueRef(url=str(issue.web_url), number=str(issue.iid), created=False)
+        existing = find_marked_issue(project, marker, labels)
+        if existing is not None:
+            existing.notes.create({"body": body})
+            return IssueRef(url=str(existing.web_url), number=str(existing.iid), created=False)
     ensure_labels(project, labels)
     data: dict[str, Any] = {"title": title, "description": body, "labels": list(labels)}
     ids = user_ids(gl, assignees)
     if ids:
         data["assignee_ids"] = ids
-    created = project.issues.create(data)
+    try:
+        created = project.issues.create(data)
+    except Exception as exc:
+        if not may_have_happened(exc):
+            raise
+        found = _look_up(lambda: _created_issue(project, title=title, body=body, marker=marker))
+        if found is None:
+            raise
+        created = found
     return IssueRef(url=str(created.web_url), number=str(created.iid), created=True)
+
+
+def _newest_open_issues(project: Project, limit: int, **filters: Any) -> Iterator[ProjectIssue]:
+    """The newest *limit* open issues, a page read only when the one before is gone through."""
+    issues = project.issues.list(
+        iterator=True, state="opened", order_by="created_at", sort="desc", **filters
+    )
+    return itertools.islice(issues, limit)
+
+
+def find_marked_issue(
+    project: Project, marker: str, labels: Sequence[str] = ()
+) -> ProjectIssue | None:
+    """The open issue whose description carries *marker*.
+
+    Issues with *labels* are searched first; when none carries the marker, the newest
+    :data:`MARKER_SCAN_LIMIT` open issues are, since GitLab silently drops the labels of an
+    issue opened by a token that may not set them (below the Reporter role).
+    """
+    searches: list[dict[str, Any]] = [{"labels": list(labels)}] if labels else []
+    searches.append({})
+    for filters in searches:
+        for issue in _newest_open_issues(project, MARKER_SCAN_LIMIT, **filters):
+            if marker in str(issue.description or ""):
+                return issue
+    return None
+
+
+def _created_issue(
+    project: Project, *, title: str, body: str, marker: str | None
+) -> ProjectIssue | None:
+    if marker:
+        return find_marked_issue(project, marker)
+    for issue in _newest_open_issues(project, RECENT_SCAN_LIMIT):
+        if str(issue.title) == title and str(issue.description or "") == body:
+            return issue
+    return None
 
 
 def _branch_exists(project: Project, branch: str) -> bool:
@@ -151,8 +218,9 @@ def open_change_request(
             f"refusing to write to {branch!r}: changes go to a new branch, never to "
             f"{target!r} or the default branch"
         )
-    for mr in project.mergerequests.list(state="opened", source_branch=branch, get_all=True):
-        return _change_ref(mr, branch, created=False)
+    existing = _open_merge_request(project, branch)
+    if existing is not None:
+        return _change_ref(existing, branch, created=False)
     if _branch_exists(project, branch):
         raise WriteRefusedError(
             f"branch {branch!r} already exists in {project.path_with_namespace} without an "
@@ -161,13 +229,14 @@ def open_change_request(
     actions = _actions(project, edits, target)
     if not actions:
         raise PayloadError(f"the change request {title!r} changes no file")
-    project.commits.create(
+    _commit_to_new_branch(
+        project,
         {
             "branch": branch,
             "start_branch": target,
             "commit_message": title if not body else f"{title}\n\n{body}",
             "actions": actions,
-        }
+        },
     )
     try:
         ensure_labels(project, labels)
@@ -181,13 +250,36 @@ def open_change_request(
                 "remove_source_branch": True,
             }
         )
-    except BaseException:
-        _delete_branch(project, branch)
-        raise
+    except BaseException as exc:
+        found = None
+        if isinstance(exc, Exception) and may_have_happened(exc):
+            found = _look_up(lambda: _open_merge_request(project, branch))
+        if found is None:
+            _delete_branch(project, branch)
+            raise
+        mr = found  # GitLab failed to answer but opened it
     merging = False
     if auto_merge and not draft:
-        merging = _ask_auto_merge(mr)
+        merging = _ask_auto_merge(project, mr)
     return _change_ref(mr, branch, created=True, auto_merge=merging)
+
+
+def _commit_to_new_branch(project: Project, data: dict[str, Any]) -> None:
+    """The commit that creates the branch; when GitLab fails to confirm it, the branch (absent
+    a moment ago) is looked for and, there, taken as made by it."""
+    try:
+        project.commits.create(data)
+    except Exception as exc:
+        if not may_have_happened(exc):
+            raise
+        if not _look_up(lambda: _branch_exists(project, str(data["branch"]))):
+            raise
+
+
+def _open_merge_request(project: Project, branch: str) -> ProjectMergeRequest | None:
+    for mr in project.mergerequests.list(state="opened", source_branch=branch, get_all=True):
+        return mr
+    return None
 
 
 def _delete_branch(project: Project, branch: str) -> None:
@@ -195,13 +287,17 @@ def _delete_branch(project: Project, branch: str) -> None:
         project.branches.delete(branch)
 
 
-def _ask_auto_merge(mr: ProjectMergeRequest) -> bool:
-    """Ask GitLab to merge when the pipeline succeeds; False when it declines."""
+def _ask_auto_merge(project: Project, mr: ProjectMergeRequest) -> bool:
+    """Ask GitLab to merge when the pipeline succeeds; False when it declines.  When GitLab
+    fails to confirm, the merge request says whether it took the request."""
     try:
         mr.merge(merge_when_pipeline_succeeds=True)
     except (glexc.GitlabMRClosedError, glexc.GitlabMROnBuildSuccessError) as exc:
         if exc.response_code in (405, 406, 409, 422):
             return False
+        if may_have_happened(exc):
+            fresh = _look_up(lambda: project.mergerequests.get(mr.iid))
+            return fresh is not None and bool(fresh.attributes.get("merge_when_pipeline_succeeds"))
         raise
     return True
 

@@ -104,7 +104,8 @@ def _label_names(state: SimState, repo: RepoRecord, names: Sequence[str]) -> lis
 def create_issue(
     state: SimState, repo: RepoRecord, payload: dict[str, Any], user: str
 ) -> IssueRecord:
-    """``POST /repos/{o}/{r}/issues``: unknown labels are created, like GitHub does."""
+    """``POST /repos/{o}/{r}/issues``: unknown labels are created, like GitHub does; without
+    push access, labels and assignees are silently dropped, like GitHub does too."""
     title = _text(payload, "title", required=True) or ""
     if not title.strip():
         raise _validation("title", "missing_field")
@@ -114,6 +115,8 @@ def create_issue(
     assignee = _text(payload, "assignee")
     if assignee and assignee.lower() not in {a.lower() for a in assignees}:
         assignees.insert(0, assignee)
+    if not state.push_access:
+        labels, assignees = [], []
     with state.lock:
         now = state.clock()
         number = repo.next_number

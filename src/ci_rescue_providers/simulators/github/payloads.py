@@ -32,11 +32,16 @@ __all__ = [
 
 
 class Urls:
-    """Absolute URLs on the simulator: ``api("/repos/a/b")`` and ``html("/a/b")``."""
+    """Absolute URLs on the simulator: ``api("/repos/a/b")`` and ``html("/a/b")``.
+
+    With a GitHub Enterprise layout (*base_url* ending in ``/api/v3``) web pages are at the
+    host root, as on GHES.
+    """
 
     def __init__(self, base_url: str) -> None:
         self.base = base_url.rstrip("/")
         self.host = urlsplit(self.base).netloc
+        self.web = self.base.removesuffix("/api/v3")
 
     def api(self, path: str) -> str:
         """An API URL for ``path`` (which starts with ``/``)."""
@@ -44,7 +49,7 @@ class Urls:
 
     def html(self, path: str) -> str:
         """A web-page URL for ``path`` (same host; pages themselves are not served)."""
-        return self.base + path
+        return self.web + path
 
     def repo(self, repo: RepoRecord, suffix: str = "") -> str:
         """``/repos/{owner}/{name}{suffix}`` as an API URL."""

@@ -42,7 +42,8 @@ class RecordedRequest:
     """One request the simulator received (faulted, failed and blob requests included).
 
     ``query`` keeps the last value of each parameter (``raw_query`` has them all); header names
-    are lower-case; ``status`` is what the simulator answered.
+    are lower-case; ``status`` is what the simulator answered. ``path`` is the API's own path;
+    ``raw_path`` is the path as received, the simulator's ``api_prefix`` included.
     """
 
     method: str
@@ -53,6 +54,7 @@ class RecordedRequest:
     status: int
     raw_query: str = ""
     faulted: bool = False
+    raw_path: str = ""
 
     @property
     def is_write(self) -> bool:

@@ -15,9 +15,10 @@ from urllib.parse import parse_qsl, urlsplit
 from .api import GitHubApi
 from .apps import DEFAULT_INSTALLATION_PERMISSIONS, AppRegistry
 from .events import WebhookEventsMixin
-from .issues import get_issue
 from .models import SimJob
-from .payloads import Urls, comment_json, issue_json, label_json
+from .payloads import Urls
+from .prefix import ApiPrefix
+from .reads import StateReadsMixin
 from .recording import (
     PRIMARY_LIMIT_MESSAGE,
     SECONDARY_LIMIT_MESSAGE,
@@ -30,14 +31,13 @@ from .recording import (
 )
 from .repo_content import RepoContentMixin
 from .router import ApiRequest, json_response
-from .run_payloads import job_json, run_json
 from .server import HttpServer, Reply
 from .state import SimState, utcnow
 
 __all__ = ["GitHubSimulator"]
 
 
-class GitHubSimulator(RepoContentMixin, WebhookEventsMixin):
+class GitHubSimulator(StateReadsMixin, RepoContentMixin, WebhookEventsMixin):
     """A stateful fake of the GitHub REST API served over HTTP on loopback.
 
     Point the real client at it (``github.Github(base_url=sim.base_url, ...)``). ``token=None``
@@ -47,6 +47,10 @@ class GitHubSimulator(RepoContentMixin, WebhookEventsMixin):
     too: any well-formed JWT authenticates as app ``app_id`` (recorded in ``app_jwts``, the
     signature is not checked), whose installation ``installation_id`` covers every repository
     and issues ``ghs_`` tokens with ``installation_permissions``. Check runs need such a token.
+    ``push_access=False`` makes every caller a triage-less user: the labels and assignees of
+    the issues it opens are dropped silently, as GitHub does. ``api_prefix="/api/v3"`` serves
+    the API the way GitHub Enterprise Server does (``base_url`` ends with it; GraphQL is at
+    ``/api/graphql``; recorded and faulted paths are the API's own, without the prefix).
 
     Runs complete immediately; re-runs create new attempts with new job ids. Repositories have
     real git data (each starts with a ``README.md`` commit), pull requests, check runs and
@@ -72,12 +76,15 @@ class GitHubSimulator(RepoContentMixin, WebhookEventsMixin):
         app_id: int = 424242,
         app_slug: str = "ci-rescue",
         installation_permissions: Mapping[str, str] | None = None,
+        push_access: bool = True,
+        api_prefix: str = "",
     ) -> None:
         if token is not None and not token:
             raise ValueError("token must be None (accept any) or a non-empty string")
         self.token = token
         self.installation_id = installation_id
         self._state = SimState(clock=clock or utcnow, login=login)
+        self._state.push_access = push_access
         self._apps = AppRegistry(
             clock=self._state.clock,
             app_id=app_id,
@@ -90,9 +97,10 @@ class GitHubSimulator(RepoContentMixin, WebhookEventsMixin):
             ),
         )
         self._http = HttpServer(self._serve, host=host, port=port)
+        self._prefix = ApiPrefix(api_prefix)
         self._api = GitHubApi(
             self._state,
-            base_url=lambda: self._http.base_url,
+            base_url=lambda: self.base_url,
             token=token,
             rate_limit=rate_limit,
             blob_ttl=blob_url_ttl,
@@ -129,8 +137,9 @@ class GitHubSimulator(RepoContentMixin, WebhookEventsMixin):
 
     @property
     def base_url(self) -> str:
-        """``http://127.0.0.1:PORT`` — pass it as PyGithub's ``base_url``."""
-        return self._http.base_url
+        """``http://127.0.0.1:PORT`` (plus ``api_prefix``) — pass it as PyGithub's
+        ``base_url``."""
+        return self._http.base_url + self._prefix.prefix
 
     @property
     def running(self) -> bool:
@@ -210,69 +219,6 @@ class GitHubSimulator(RepoContentMixin, WebhookEventsMixin):
 
     def _urls(self) -> Urls:
         return Urls(self.base_url)
-
-    def get_run(self, run_id: int, attempt: int | None = None) -> dict[str, Any]:
-        """The run JSON of ``attempt`` (default: latest); ``NotFoundError`` if unknown."""
-        with self._state.lock:
-            run = self._state.run(run_id)
-            record = run.latest if attempt is None else run.attempt(attempt)
-            return run_json(self._state, run, record, self._urls())
-
-    def get_jobs(self, run_id: int, attempt: int | None = None) -> list[dict[str, Any]]:
-        """The jobs JSON of one attempt (default: latest)."""
-        with self._state.lock:
-            run = self._state.run(run_id)
-            record = run.latest if attempt is None else run.attempt(attempt)
-            urls = self._urls()
-            return [job_json(self._state, j, urls) for j in record.jobs]
-
-    def get_job(self, job_id: int) -> dict[str, Any]:
-        """One job's JSON."""
-        with self._state.lock:
-            return job_json(self._state, self._state.job(job_id), self._urls())
-
-    def get_job_log(self, job_id: int) -> bytes:
-        """The log bytes the blob URL of ``job_id`` serves."""
-        with self._state.lock:
-            return self._state.job(job_id).log
-
-    def get_issues(self, repo: str) -> list[dict[str, Any]]:
-        """Every issue of ``repo`` (open and closed), oldest first; pull requests are not
-        included (see ``get_pulls``)."""
-        with self._state.lock:
-            record = self._state.repo(repo)
-            urls = self._urls()
-            return [
-                issue_json(self._state, record, i, urls)
-                for i in sorted(record.issues.values(), key=lambda i: i.number)
-                if i.pull is None
-            ]
-
-    def get_issue_comments(self, repo: str, number: int) -> list[dict[str, Any]]:
-        """The comments of issue ``number``, oldest first."""
-        with self._state.lock:
-            record = self._state.repo(repo)
-            urls = self._urls()
-            return [
-                comment_json(self._state, record, c, urls)
-                for c in get_issue(self._state, record, number).comments
-            ]
-
-    def get_labels(self, repo: str) -> list[dict[str, Any]]:
-        """The labels of ``repo``."""
-        with self._state.lock:
-            record = self._state.repo(repo)
-            urls = self._urls()
-            return [
-                label_json(record, label, urls)
-                for label in sorted(record.labels.values(), key=lambda x: x.id)
-            ]
-
-    def cancel_requests(self, run_id: int) -> int:
-        """How many cancel/force-cancel requests run ``run_id`` received (runs are already
-        complete, so cancelling changes nothing)."""
-        with self._state.lock:
-            return self._state.run(run_id).cancel_requests
 
     # -- recording and faults ------------------------------------------------------------------
 
@@ -373,10 +319,14 @@ class GitHubSimulator(RepoContentMixin, WebhookEventsMixin):
 
     def _serve(self, method: str, target: str, headers: dict[str, str], body: bytes) -> Reply:
         split = urlsplit(target)
-        path = split.path or "/"
-        fault = self._faults.take(method, path)
+        raw_path = split.path or "/"
+        api_path = self._prefix.api_path(raw_path)
+        path = raw_path if api_path is None else api_path
+        fault = None if api_path is None else self._faults.take(method, path)
         try:
-            if fault is not None and fault.status is not None:
+            if api_path is None:  # outside the API (below api_prefix): a web server's 404
+                response = json_response(404, {"message": "Not Found"})
+            elif fault is not None and fault.status is not None:
                 if fault.apply_first:  # the request takes effect; only its answer is lost
                     self._api.handle(ApiRequest(method, path, split.query, dict(headers), body))
                 response = fault_response(fault, self._api.rate.headers())
@@ -402,6 +352,7 @@ class GitHubSimulator(RepoContentMixin, WebhookEventsMixin):
                 status=response.status,
                 raw_query=split.query,
                 faulted=fault is not None,
+                raw_path=raw_path,
             )
         )
         return Reply(

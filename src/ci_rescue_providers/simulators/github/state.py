@@ -53,6 +53,9 @@ class SimState:
         self.lock = threading.RLock()
         self.clock = clock
         self.login = login
+        #: False: the caller may open issues but not label or assign them (GitHub then drops
+        #: the labels and assignees of a new issue without a word).
+        self.push_access = True
         self.repos: dict[str, RepoRecord] = {}  # key: lower-case full name
         self.runs: dict[int, RunRecord] = {}
         self.jobs: dict[int, JobRecord] = {}

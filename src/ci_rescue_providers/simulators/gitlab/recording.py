@@ -77,8 +77,9 @@ class Fault:
     path (no query, ``/api/v4`` included) matches the regular expression ``path``
     (``re.search``). Serves ``times`` matching requests (``None``: until cleared), after
     sleeping ``delay`` seconds. ``status=None`` lets the simulator answer normally (a slow or
-    truncated real answer); ``truncate=True`` announces the full ``Content-Length``, sends half
-    the body and closes the connection.
+    truncated real answer); ``apply_first=True`` lets the simulator carry the request out and
+    then answers with the fault anyway (a lost answer); ``truncate=True`` announces the full
+    ``Content-Length``, sends half the body and closes the connection.
     """
 
     method: str | None
@@ -89,6 +90,7 @@ class Fault:
     body: FaultBody = None
     delay: float = 0.0
     truncate: bool = False
+    apply_first: bool = False
     hits: int = 0
 
     def __post_init__(self) -> None:

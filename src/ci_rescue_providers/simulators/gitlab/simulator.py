@@ -255,6 +255,7 @@ class GitLabSimulator(StateReads):
         delay: float = 0.0,
         *,
         truncate: bool = False,
+        apply_first: bool = False,
     ) -> Fault:
         """Answer the next ``times`` requests matching ``method`` and the ``path`` regex
         (``re.search`` on the raw path, ``/api/v4`` included, no query) with ``status``,
@@ -264,6 +265,8 @@ class GitLabSimulator(StateReads):
         ``status=None`` lets the simulator answer normally (with ``delay`` for a slow answer or
         ``truncate=True`` for a body cut short). Examples: 429 with
         ``headers={"Retry-After": "0"}``, 500, 502, 401, 403, 404. Returns the ``Fault``.
+        ``apply_first=True`` carries the request out before answering with the fault: a write
+        that happened although its answer was an error (a 502 after creating the issue).
         """
         fault = Fault(
             method=method,
@@ -274,6 +277,7 @@ class GitLabSimulator(StateReads):
             body=body,
             delay=delay,
             truncate=truncate,
+            apply_first=apply_first,
         )
         return self._faults.add(fault)
 
@@ -289,6 +293,8 @@ class GitLabSimulator(StateReads):
         fault = self._faults.take(method, path)
         try:
             if fault is not None and fault.status is not None:
+                if fault.apply_first:  # the request takes effect; only its answer is lost
+                    self._api.handle(ApiRequest(method, path, split.query, headers, body))
                 response = fault_response(fault)
             else:
                 response = self._api.handle(ApiRequest(method, path, split.query, headers, body))
