@@ -32,5 +32,14 @@ types: $(STAMP)
 
 check: lint types test
 
+# The benchmarks at a size that runs in well under a minute (figures printed, never asserted):
+# a 20 MB log, the log-analysis quality floors, FlakeHunter's precision / recall, and scoring
+# with 200,000 recorded outcomes (`python -m benchmarks.flake_scale` alone for 1,000,000).
+bench: $(STAMP)
+	$(BIN)/python benchmarks/log_speed.py --size-mb 20 --runs 1
+	$(BIN)/python benchmarks/quality.py --no-misses
+	$(BIN)/python -m benchmarks.flake_eval
+	$(BIN)/python -m benchmarks.flake_scale --outcomes 200000 --repeat 5
+
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis .nox

@@ -84,8 +84,9 @@ def _population(rng: random.Random, count: int, commits: int) -> list[_Test]:
     return tests
 
 
-def synthetic(*, tests: int = 400, commits: int = 150, seed: int = 3) -> Dataset:
-    """Build the synthetic history (module docstring)."""
+def synthetic(*, tests: int = 400, commits: int = 150, seed: int = 3, retries: int = 2) -> Dataset:
+    """Build the synthetic history (module docstring); *retries*: most re-runs of a run with a
+    failure (0: no re-run data at all)."""
     rng = random.Random(seed)
     population = _population(rng, tests, commits)
     data = Dataset(name="synthetic")
@@ -106,7 +107,7 @@ def synthetic(*, tests: int = 400, commits: int = 150, seed: int = 3) -> Dataset
             pr_breaks[branch] = (victim.name, f"{victim.name}#pr-{branch}")
         if branch != "main" and rng.random() < 0.4:
             pr_breaks.pop(branch, None)  # the next push fixed it (or it never broke)
-        attempts = 1 if branch != "main" and rng.random() < 0.25 else 3
+        attempts = min(1 if branch != "main" and rng.random() < 0.25 else 3, retries + 1)
         for job in JOBS:
             _run_job(
                 data,
@@ -128,7 +129,10 @@ def synthetic(*, tests: int = 400, commits: int = 150, seed: int = 3) -> Dataset
         else:
             data.unscored[test.truth()] += 1
     data.observations = [o for o in data.observations if o.test in failed_tests]
-    data.notes.append(f"{tests} tests, {commits} commits on main plus pull requests, 2 jobs")
+    data.notes.append(
+        f"{tests} tests, {commits} commits on main plus pull requests, 2 jobs, up to {retries} "
+        f"re-runs of a failing run"
+    )
     return data
 
 

@@ -5,8 +5,9 @@ failure in this job at this commit is judged by :func:`ci_rescue_core.flake.asse
 passes at the same commit (other runs, re-run attempts), repeats on every attempt, the
 time-decayed flake rate on the default branch and on other branches, whether neighbouring
 commits fail too (a breakage in progress) or pass (an isolated failure), and whether the test
-fails the way its flakes do or in a new way.  Each piece carries its exact Bayes factor; one
-neutral item counts the runs the judgement rests on (``observations``).
+fails the way its flakes do or in a new way.  Each piece carries its exact Bayes factor; two
+neutral items count the runs the judgement rests on (``observations``) and the test's flaky
+failures at other commits (``earlier_flakes``: none means a first failure, never quarantined).
 """
 
 from __future__ import annotations
@@ -15,10 +16,10 @@ from datetime import datetime, timedelta, timezone
 
 from ci_rescue_core.flake.assess import SOURCE, evidence_of, judge_failure
 from ci_rescue_core.flake.fingerprint import failure_fingerprint
-from ci_rescue_core.flake.history import History, PerTestHistory, outcome_time
+from ci_rescue_core.flake.history import History, PerTestHistory, outcome_time, outside
 from ci_rescue_core.flake.observations import Observation
 from ci_rescue_core.flake.params import ModelParams
-from ci_rescue_core.flake.verdict import OBSERVATIONS
+from ci_rescue_core.flake.verdict import EARLIER_FLAKES, OBSERVATIONS
 from ci_rescue_core.hookspecs import hookimpl
 from ci_rescue_core.models import Diagnosis, Evidence, JobRef, TestFailure, Verdict
 from ci_rescue_core.policy.rules import Policy
@@ -46,12 +47,14 @@ def _judge(
     observations = history.test_observations(
         run.repo, failure.test_id, since=since, limit=policy.flake_history_limit, implied=False
     )
+    windows = history.quarantine_windows(run.repo, failure.test_id)
     for name in sorted({o.job for o in observations} | {job.name}):
         if name not in job_passes:  # the same for every test of the job: read once
             job_passes[name] = history.job_passes(
                 run.repo, name, since=since, limit=policy.flake_history_limit
             )
-        observations.extend(job_passes[name])
+        # while quarantined, a passing job says nothing about the test: only its own lines do
+        observations.extend(outside(job_passes[name], windows))
     if not any(o.failed and o.job == job.name and o.sha == run.head_sha for o in observations):
         # not recorded (yet): judge this failure as it stands
         observations.append(
@@ -81,7 +84,21 @@ def _judge(
         bayes_factor=1.0,
         count=runs,
     )
-    return [*evidence_of(judgement, failure.test_id), counted]
+    flakes = judgement.other_flakes
+    earlier = Evidence(
+        kind=EARLIER_FLAKES,
+        supports=Verdict.UNKNOWN,
+        strength=0.0,
+        detail=f"{failure.test_id} failed {flakes} time(s) as a flake at other commits"
+        if flakes
+        else f"a first failure: {failure.test_id} never failed as a flake at another commit in "
+        f"the window (it may be retried, never quarantined)",
+        source=SOURCE,
+        subject=failure.test_id,
+        bayes_factor=1.0,
+        count=flakes,
+    )
+    return [*evidence_of(judgement, failure.test_id), counted, earlier]
 
 
 @hookimpl

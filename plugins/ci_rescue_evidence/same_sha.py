@@ -4,6 +4,11 @@
   change, so the failure is not the code's — strong evidence of flakiness.
 - The same job failed on the same sha with the same fingerprint in other attempts and never
   passed there: it fails every time — evidence it is broken.
+
+Both are job-wide.  For a failing test judged from its own history (``history_evidence``), core
+leaves them out: that judgement already counted the same attempts, the job's passes included
+(``ci_rescue_core.flake.verdict.SAME_COMMIT_KINDS``), so each observation counts once.  They
+still speak for jobs whose log names no failing test.
 """
 
 from __future__ import annotations

@@ -2,7 +2,8 @@
 
 Proposed for the failing tests judged flaky with a score of at least ``quarantine_min_score``
 on at least ``flake_min_observations`` recorded runs (few observations: low confidence, no
-quarantine).  A test whose latest failure is a *new* one (new fingerprint, failing on every
+quarantine), and only for a test that flaked before at another commit (never on a first
+failure).  A test whose latest failure is a *new* one (new fingerprint, failing on every
 attempt, a breakage in progress) is judged broken, never quarantined.
 
 Applying it edits ``.ci-rescue/quarantine.yaml`` — a code edit, so it is a change request from
@@ -26,6 +27,7 @@ from ci_rescue_core.flake.quarantine_file import (
     parse_quarantine,
     render_quarantine,
 )
+from ci_rescue_core.flake.verdict import flakes_in
 from ci_rescue_core.hookspecs import hookimpl
 from ci_rescue_core.models import (
     Diagnosis,
@@ -46,11 +48,14 @@ MAX_EVIDENCE = 5
 
 
 def quarantinable(verdict: FlakeVerdict, policy: Policy) -> bool:
-    """True when a test verdict is flaky with enough score and enough observations."""
+    """True when a test verdict is flaky with enough score and enough observations, and the
+    test flaked before at another commit: a first failure is never quarantined, however
+    strongly its re-run says flake (a retry is enough for it)."""
     return (
         verdict.verdict is Verdict.FLAKY
         and verdict.score >= policy.quarantine_min_score
         and verdict.observations >= policy.flake_min_observations
+        and flakes_in(verdict.evidence) >= 1
     )
 
 
@@ -119,7 +124,7 @@ def change_request_body(remedy: Remedy, incident: Incident) -> str:
         "Quarantined tests keep running, but their failures no longer fail the build "
         "(pytest: `-p ci_rescue_core.quarantine_pytest` marks them non-strict xfail). A "
         "quarantine ends on its own at its expiry, or earlier once the test has passed "
-        "enough times in a row.",
+        "enough times in a row; ci-rescue then opens a change request removing the entry.",
         "",
     ]
     for test in params["tests"]:

@@ -3,7 +3,8 @@
 Proposed when a failure is judged broken (or cannot be judged), when it is a never-retry
 category such as a missing secret, or when the retry budget is spent.  One issue per incident:
 the issue body carries a marker with the incident key, and a later failure of the same incident
-comments on the open issue instead of opening another.
+comments on the open issue instead of opening another.  An issue about a failure judged flaky
+(its retry budget spent) also carries the ``ci:flake`` label.
 """
 
 from __future__ import annotations
@@ -53,6 +54,13 @@ def _why(
     return reasons
 
 
+def _flaky(verdicts: tuple[FlakeVerdict, ...]) -> bool:
+    """True when every failing job was judged flaky (a flaky incident whose retry budget is
+    spent): the issue is tagged ``ci:flake``.  An issue about a broken job is not, even when
+    another job of the run flaked."""
+    return bool(verdicts) and all(v.verdict is Verdict.FLAKY for v in verdicts)
+
+
 @hookimpl
 def rescue_propose_remedies(
     incident: Incident,
@@ -72,7 +80,8 @@ def rescue_propose_remedies(
             reason="; ".join(reasons),
             params={
                 "title": issue_title(run, diagnoses),
-                "labels": [policy.labels.managed],
+                "labels": [policy.labels.managed]
+                + ([policy.labels.flake] if _flaky(verdicts) else []),
                 "assignees": list(assignees),
             },
             reversible=True,

@@ -246,10 +246,15 @@ class Rescuer:
         self, run: RunRef, jobs: Sequence[JobRef], diagnoses: Sequence[Diagnosis] = ()
     ) -> set[str]:
         """Record the attempt's job and test outcomes, then end the repository's quarantines
-        that expired or earned their release.  Returns the jobs that were mass failures."""
+        that expired or earned their release (opening the change requests that remove their
+        file entries).  Returns the jobs that were mass failures."""
         mass_jobs = self.flakes.record(run, jobs, self.policy_for(run.repo), diagnoses)
-        self.quarantines.lift(self.policy_for, repo=run.repo)
+        self.quarantines.lift(self.policy_for, repo=run.repo, providers=self._provider_named)
         return mass_jobs
+
+    def _provider_named(self, name: str) -> Provider | None:
+        """This rescuer's (write-guarded) provider when *name* is its name."""
+        return self._writer if name == self.provider.name else None
 
     def _hunt_flakes(
         self,

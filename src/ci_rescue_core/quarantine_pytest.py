@@ -16,7 +16,8 @@ one line per quarantined test it ran::
 
 which ci-rescue reads from the job log to count consecutive passes and lift the quarantine
 early.  Options: ``--ci-rescue-quarantine PATH`` or the ini key ``ci_rescue_quarantine``
-(default ``.ci-rescue/quarantine.yaml`` under the rootdir).
+(default ``.ci-rescue/quarantine.yaml`` under the rootdir, which may be absent; a path given
+by the option or the ini key must exist).
 """
 
 from __future__ import annotations
@@ -100,6 +101,12 @@ def pytest_configure(config: pytest.Config) -> None:
     path = Path(str(configured)) if configured else Path(PATH)
     if not path.is_absolute():
         path = config.rootpath / path
+    if configured and not path.is_file():
+        # the default file may be absent (nothing quarantined); a file someone named must exist
+        raise pytest.UsageError(
+            f"ci-rescue quarantine list: {path} does not exist (set by --ci-rescue-quarantine "
+            f"or the ci_rescue_quarantine ini key)"
+        )
     try:
         entries = read_quarantine(path).tests
     except ConfigError as exc:

@@ -76,6 +76,24 @@ def test_known_suite_sizes_count_tests_a_log_does_not_name() -> None:
         "npm ERR! code ELIFECYCLE",
         "=== 2 failed, 10 passed in 3.21s ===",
         "",
+        # the wrappers of other CI systems and tools (the log ranking's list)
+        "Exited with code exit status 1",  # CircleCI
+        "error Command failed with exit code 1.",  # yarn
+        'The command "pytest" exited with 1.',  # Travis CI
+        "Done. Your build exited with 1.",  # Travis CI
+        "npm ERR! errno 1",
+        " ELIFECYCLE  Command failed with exit code 1.",  # pnpm
+        "npm error code ELIFECYCLE",  # npm 10
+        "FAILED (failures=1)",  # unittest
+        "FAILED (failures=2, errors=1, skipped=3)",
+        "Build step 'Execute shell' marked build as failure",  # Jenkins
+        "Finished: FAILURE",  # Jenkins
+        "ERROR: Job failed: exit code 1",  # GitLab
+        "make: *** [target] Error 2",
+        "make[1]: *** [Makefile:30: check] Error 1",
+        "FAILURE: Build failed with an exception.",  # Gradle
+        "[INFO] BUILD FAILURE",  # Maven
+        "Error: Command failed with exit code 1: jest",
     ],
 )
 def test_generic_lines(line: str) -> None:
@@ -90,6 +108,9 @@ def test_generic_lines(line: str) -> None:
         "fatal: unable to access 'https://github.com/acme/app/': Could not resolve host",
         "TimeoutError: no webhook within 2.0s",
         "##[error]The job running on runner X has exceeded the maximum execution time.",
+        "FAILED tests/test_a.py::test_x - assert 1 == 2",
+        "subprocess.CalledProcessError: Command 'ls' returned non-zero exit status 1.",
+        "AssertionError: expected exit code 1, got 0",
     ],
 )
 def test_specific_lines(line: str) -> None:

@@ -21,7 +21,7 @@ from ci_rescue_core.policy.engine import Action, decide
 from ci_rescue_core.policy.rules import Policy
 from ci_rescue_core.provider import Capability
 from ci_rescue_core.runtime import Runtime
-from ci_rescue_core.store.quarantine import ACTIVE, EXPIRED, QuarantineStore
+from ci_rescue_core.store.quarantine import EXPIRED, PENDING, RELEASE_DONE, QuarantineStore
 from ci_rescue_providers.github.adapter import GitHubProvider
 from ci_rescue_providers.simulators.github import GitHubSimulator, SimJob, format_actions_log
 from tests.integration import logs
@@ -215,7 +215,8 @@ def test_a_confidently_flaky_test_is_quarantined_through_a_change_request(
     assert entry.expires - entry.since == timedelta(days=7)
     assert FLAKY_TEST in pull["body"] and "score" in pull["body"]
     [stored] = QuarantineStore(runtime.store).find(REPO)
-    assert (stored.test_id, stored.status, stored.link) == (FLAKY_TEST, ACTIVE, pull["html_url"])
+    # pending: in force once people merge the change request
+    assert (stored.test_id, stored.status, stored.link) == (FLAKY_TEST, PENDING, pull["html_url"])
     assert stored.evidence and stored.incident_id == incident.id
 
     # a week later any run of the repository lifts it, on the incident and in rescue.log
@@ -230,6 +231,7 @@ def test_a_confidently_flaky_test_is_quarantined_through_a_change_request(
     handle(later, sim, green)
     [ended] = QuarantineStore(runtime.store).find(REPO, status=EXPIRED)
     assert ended.id == stored.id
+    assert ended.release == RELEASE_DONE  # never merged: no entry to remove from main's file
     timeline = runtime.store.get_incident(incident.id).timeline
     [note] = [entry for entry in timeline if entry.step == "quarantine"]
     assert "expired" in note.message and note.data["test"] == FLAKY_TEST
@@ -283,3 +285,33 @@ def test_most_tests_failing_at_once_is_the_machinerys_failure(
     assert verdict.verdict is Verdict.FLAKY  # worth a retry within the budget
     [row] = runtime.store.read("SELECT COUNT(*) AS n, SUM(excluded) AS x FROM test_outcomes")
     assert row["n"] == 30 and row["x"] == 30
+
+
+def test_an_issue_opened_for_a_flaky_failure_is_tagged_ci_flake(
+    sim: GitHubSimulator, make_runtime: RuntimeFactory
+) -> None:
+    seed_flaky_history(sim)
+    runtime = make_runtime()
+    backfilled(runtime)
+    no_retries = Rescuer(
+        provider=runtime.provider("github"),
+        hooks=runtime.hooks,
+        store=runtime.store,
+        policy_for=lambda repo: Policy(retry_max=0),  # the budget is spent: an issue
+    )
+    result = handle(no_retries, sim, new_failure(sim, FLAKY))
+    assert result.incident.verdicts[0].verdict is Verdict.FLAKY
+    [issue] = [i for i in sim.get_issues(REPO) if "pull_request" not in i]
+    assert {label["name"] for label in issue["labels"]} == {"ci:auto-rescue", "ci:flake"}
+
+
+def test_an_issue_for_a_broken_test_is_not_tagged_ci_flake(
+    sim: GitHubSimulator, make_runtime: RuntimeFactory
+) -> None:
+    seed_flaky_history(sim)
+    runtime = make_runtime()
+    backfilled(runtime)
+    result = handle(runtime.rescuer("github"), sim, new_failure(sim, OTHER_WAY))
+    assert result.incident.verdicts[0].verdict is not Verdict.FLAKY
+    [issue] = [i for i in sim.get_issues(REPO) if "pull_request" not in i]
+    assert {label["name"] for label in issue["labels"]} == {"ci:auto-rescue"}

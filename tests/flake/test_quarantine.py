@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
@@ -13,19 +14,39 @@ from ci_rescue_core.cli.main import main
 from ci_rescue_core.errors import ConfigError
 from ci_rescue_core.flake.keeper import QuarantineKeeper
 from ci_rescue_core.flake.quarantine_file import (
+    PATH,
     QuarantineEntry,
     merge_entries,
     parse_quarantine,
     render_quarantine,
 )
+from ci_rescue_core.flake.sweeper import ExpirySweeper
 from ci_rescue_core.hooks import Hooks
-from ci_rescue_core.models import Outcome, OutcomeStatus, Remedy, RemedyKind, RunRef, Severity
+from ci_rescue_core.models import (
+    Mode,
+    Outcome,
+    OutcomeStatus,
+    Remedy,
+    RemedyKind,
+    RunRef,
+    Severity,
+)
 from ci_rescue_core.plugins import make_plugin_manager
 from ci_rescue_core.policy.rules import Policy
 from ci_rescue_core.rescue_log import RescueLogWriter
 from ci_rescue_core.store import SQLiteStore
 from ci_rescue_core.store.history import HistoryStore, TestRecord
-from ci_rescue_core.store.quarantine import EXPIRED, LIFTED, QuarantineStore
+from ci_rescue_core.store.quarantine import (
+    EXPIRED,
+    LIFTED,
+    RELEASE_DONE,
+    RELEASE_MANUAL,
+    RELEASE_NEEDED,
+    QuarantineStore,
+)
+from ci_rescue_core.webhook import WebhookServer
+from ci_rescue_providers.simulators.github import GitHubSimulator
+from tests.support import TOKEN, TOKEN_ENV, RuntimeFactory
 
 T0 = datetime(2024, 5, 1, tzinfo=timezone.utc)
 REPO = "acme/app"
@@ -164,12 +185,110 @@ def test_the_quarantine_cli_lists_and_expires(setup, capsys: pytest.CaptureFixtu
     [listed] = json.loads(capsys.readouterr().out)
     assert (listed["test"], listed["status"], listed["link"]) == (
         TEST,
-        "active",
+        "pending",
         "https://example/pull/3",
     )
+    assert listed["overdue"] and listed["state"] == "expired (pending lift)"  # a 2024 TTL
+    assert main(["quarantine", "list", "--config", str(config)]) == 0
+    assert "expired (pending lift)" in capsys.readouterr().out
     assert main(["quarantine", "expire", "--config", str(config)]) == 0  # its TTL is long past
     assert "expired" in capsys.readouterr().out
     assert main(["quarantine", "list", "--config", str(config)]) == 0
     assert "no quarantines" in capsys.readouterr().out
     assert main(["quarantine", "list", "--all", "--config", str(config), "--format", "json"]) == 0
     assert json.loads(capsys.readouterr().out)[0]["status"] == "expired"
+
+
+# -- release without a provider, and the periodic sweep of serve and watch ----------------------
+
+
+def test_without_a_provider_the_release_waits_for_the_next_sweep(setup) -> None:  # type: ignore[no-untyped-def]
+    store, keeper, clock, _ = setup
+    clock.now = T0 + timedelta(days=8)
+    [ended] = keeper.lift(lambda repo: Policy())
+    assert ended.status == EXPIRED and ended.release == RELEASE_NEEDED
+    incident = store.get_incident("inc-1")
+    assert "removed from the quarantine file at the next sweep" in incident.timeline[-1].message
+    assert QuarantineStore(store).releases(REPO) == [ended]
+
+
+def test_in_observe_mode_the_release_is_manual(
+    sim: GitHubSimulator, make_runtime: RuntimeFactory
+) -> None:
+    sim.add_file(REPO, PATH, render_quarantine([entry()]))
+    runtime = make_runtime(mode=Mode.OBSERVE)
+    overdue_quarantine(runtime.store)
+    sweeper = ExpirySweeper.for_runtime(runtime, clock=lambda: T0 + timedelta(days=8))
+    [ended] = sweeper.sweep_once()
+    assert ended.status == EXPIRED and ended.release == RELEASE_MANUAL
+    assert "observe mode" in (ended.release_note or "")
+    assert [r for r in sim.write_requests() if r.method != "GET"] == []
+    assert sim.get_pulls(REPO) == []
+
+
+def wait_for(condition, what: str) -> None:  # type: ignore[no-untyped-def]
+    """Wait (up to 10 s) for a background thread to do something; not a timing assertion."""
+    deadline = time.monotonic() + 10
+    while not condition():
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        time.sleep(0.02)
+
+
+def overdue_quarantine(store: SQLiteStore) -> int:
+    """A pending quarantine of TEST whose 2024 TTL ran out long ago; returns its id."""
+    quarantine = QuarantineStore(store).add(
+        provider="github", repo=REPO, test_id=TEST, reason="flaky", score=0.97, evidence=[],
+        incident_id=None, link=None, created_at=T0, expires_at=T0 + timedelta(days=7),
+    )  # fmt: skip
+    return quarantine.id
+
+
+def test_the_sweeper_sweeps_at_start_and_then_periodically(
+    sim: GitHubSimulator, make_runtime: RuntimeFactory
+) -> None:
+    runtime = make_runtime()
+    ident = overdue_quarantine(runtime.store)
+    sweeper = ExpirySweeper.for_runtime(runtime, interval=0.05)
+    sweeper.start()
+    try:
+        wait_for(lambda: sweeper.sweeps >= 3, "three sweeps")
+    finally:
+        sweeper.stop()
+    ended = QuarantineStore(runtime.store).get(ident)
+    assert ended is not None and ended.status == EXPIRED
+    assert ended.release == RELEASE_DONE  # the repository's file never listed it
+    with pytest.raises(ValueError, match="positive"):
+        ExpirySweeper.for_runtime(runtime, interval=0)
+
+
+def test_serve_expires_quarantines_without_any_event(
+    sim: GitHubSimulator, make_runtime: RuntimeFactory
+) -> None:
+    runtime = make_runtime()
+    ident = overdue_quarantine(runtime.store)
+    with WebhookServer(runtime, port=0) as server:
+        wait_for(lambda: server.sweeper.sweeps >= 1, "the sweep at start")
+    ended = QuarantineStore(runtime.store).get(ident)
+    assert ended is not None and ended.status == EXPIRED
+
+
+def test_watch_expires_quarantines_too(
+    sim: GitHubSimulator,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    monkeypatch.setenv(TOKEN_ENV, TOKEN)
+    config = tmp_path / "watch.yaml"
+    config.write_text(
+        f"store:\n  path: watch.db\nproviders:\n  github:\n    base_url: {sim.base_url}\n"
+        f"    token_env: {TOKEN_ENV}\n    min_request_interval: 0\n    min_write_interval: 0\n"
+    )
+    with SQLiteStore(tmp_path / "watch.db") as store:
+        ident = overdue_quarantine(store)
+    args = ["watch", "--provider", "github", "--repo", REPO, "--once", "--config", str(config)]
+    assert main(args) == 0
+    capsys.readouterr()
+    with SQLiteStore(tmp_path / "watch.db") as store:
+        ended = QuarantineStore(store).get(ident)
+    assert ended is not None and ended.status == EXPIRED

@@ -99,3 +99,14 @@ def test_without_a_file_nothing_changes_and_a_broken_file_stops_the_run(tmp_path
     broken = run_pytest(root, "--ci-rescue-quarantine", "broken.yaml")
     assert broken.returncode == 4
     assert "ci-rescue quarantine list" in broken.stderr and "invalid YAML" in broken.stderr
+
+
+def test_a_configured_file_that_does_not_exist_is_a_usage_error(tmp_path: Path) -> None:
+    root = repo(tmp_path)
+    missing = run_pytest(root, "--ci-rescue-quarantine", "nope/quarantine.yaml")
+    assert missing.returncode == 4, missing.stdout
+    assert "ci-rescue quarantine list" in missing.stderr
+    assert "nope/quarantine.yaml" in missing.stderr and "does not exist" in missing.stderr
+    (root / "pytest.ini").write_text("[pytest]\nci_rescue_quarantine = gone.yaml\n")
+    from_ini = run_pytest(root)
+    assert from_ini.returncode == 4 and "gone.yaml" in from_ini.stderr

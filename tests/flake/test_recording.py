@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from ci_rescue_core.flake.backfill import backfill
 from ci_rescue_core.flake.hunter import FlakeHunter
 from ci_rescue_core.flake.recording import combine, quarantine_results
 from ci_rescue_core.flake.verdict import evidence_for_test, judge_job
@@ -67,6 +68,30 @@ def test_a_providers_test_report_is_recorded_passes_included(
     assert [(r["outcome"], r["source"]) for r in rows] == [("fail", "report"), ("pass", "report")]
     assert rows[0]["fingerprint"] is not None and rows[1]["fingerprint"] is None
     assert "test_roundtrip" in rows[0]["test_id"] and "test_total" in rows[1]["test_id"]
+
+
+def test_backfill_counts_the_test_report_outcomes_it_records(
+    circle: CircleCISimulator, tmp_path: Path
+) -> None:
+    tests = [
+        SimTest("test_a", classname="tests.test_x", file="tests/test_x.py"),
+        SimTest("test_b", classname="tests.test_x", file="tests/test_x.py"),
+        SimTest("test_c", result="failure", classname="tests.test_x", file="tests/test_x.py"),
+    ]
+    circle.add_workflow(SLUG, [SimJob("test", ["failed"], tests=tests)], revision="d" * 40)
+    provider = build_circleci(circle, github=None)
+    try:
+        with SQLiteStore(tmp_path / "rescue.db") as store:
+            hooks = Hooks(make_plugin_manager(entry_points=False))
+            report = backfill(
+                provider=provider, hooks=hooks, store=store, policy=Policy(), repo=SLUG,
+                branch=None, runs=5,
+            )  # fmt: skip
+            [row] = store.read("SELECT COUNT(*) AS n FROM test_outcomes")
+    finally:
+        provider.close()  # type: ignore[attr-defined]
+    assert report.runs == 1 and report.failed_jobs == 1
+    assert report.tests == row["n"] == 3  # two passes and a failure from the report
 
 
 def test_quarantine_lines_and_merging_sources() -> None:

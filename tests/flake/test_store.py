@@ -11,7 +11,16 @@ import pytest
 from ci_rescue_core.models import JobRef, RunRef
 from ci_rescue_core.store import SQLiteStore
 from ci_rescue_core.store.history import HistoryStore, TestRecord
-from ci_rescue_core.store.quarantine import ACTIVE, EXPIRED, LIFTED, QuarantineStore
+from ci_rescue_core.store.quarantine import (
+    ACTIVE,
+    EXPIRED,
+    LIFTED,
+    PENDING,
+    RELEASE_DONE,
+    RELEASE_NEEDED,
+    QuarantineStore,
+    covers,
+)
 from ci_rescue_core.store.schema import MIGRATIONS, SCHEMA_VERSION
 
 T0 = datetime(2024, 5, 1, tzinfo=timezone.utc)
@@ -190,6 +199,86 @@ def test_a_quarantine_is_renewed_not_duplicated_and_ends_once(store: SQLiteStore
     renewed = quarantines.add(
         reason="flaky again", evidence=[], expires_at=T0 + timedelta(days=20), **common
     )
-    assert renewed.id != first.id and renewed.status == ACTIVE
+    assert renewed.id != first.id and renewed.status == PENDING
+    assert ended.release == RELEASE_NEEDED and renewed.release is None
     with pytest.raises(ValueError, match="ends as"):
         quarantines.end(renewed.id, status="active", reason="x", now=T0)
+
+
+def test_a_pending_quarantine_becomes_active_when_seen_and_bounds_its_window(
+    store: SQLiteStore,
+) -> None:
+    quarantines = QuarantineStore(store)
+    function_id = "tests/test_x.py::test_param"
+    quarantine = quarantines.add(
+        provider="github", repo=REPO, test_id=function_id, reason="flaky", score=0.97,
+        evidence=[], incident_id=None, link=None, created_at=T0,
+        expires_at=T0 + timedelta(days=7),
+    )  # fmt: skip
+    assert quarantine.status == PENDING
+    assert covers(function_id, function_id + "[1-a]") and not covers(function_id + "[1]", "x")
+    assert not covers(function_id, function_id + "_other")
+    assert quarantines.seen(REPO, {"tests/test_x.py::test_other"}, at=T0) == []
+    [active] = quarantines.seen(REPO, {function_id + "[2]"}, at=T0 + timedelta(hours=1))
+    assert active.status == ACTIVE and active.seen_at == T0 + timedelta(hours=1)
+    assert quarantines.seen(REPO, {function_id}, at=T0) == []  # already active
+    # in force from its start until its file entry expires...
+    assert quarantines.windows(REPO, function_id + "[2]") == [(T0, T0 + timedelta(days=7))]
+    assert quarantines.windows(REPO, "tests/test_x.py::test_other") == []
+    assert quarantines.in_force(REPO, at=T0 + timedelta(days=6))
+    assert not quarantines.in_force(REPO, at=T0 + timedelta(days=7))
+    # ...or until the entry is known gone from the file
+    ended = quarantines.end(active.id, status=LIFTED, reason="passes", now=T0 + timedelta(days=1))
+    assert ended is not None and ended.release == RELEASE_NEEDED
+    assert quarantines.claim_release(active.id) and not quarantines.claim_release(active.id)
+    gone = T0 + timedelta(days=2)
+    quarantines.set_release(active.id, RELEASE_DONE, at=gone)
+    assert quarantines.windows(REPO, function_id) == [(T0, gone)]
+    assert not quarantines.in_force(REPO, at=gone)
+
+
+def test_consecutive_passes_of_a_function_id_count_its_parametrisations(
+    store: SQLiteStore,
+) -> None:
+    history = HistoryStore(store)
+    function_id = "tests/test_x.py::test_param"
+    for number, outcomes in enumerate(
+        [("fail", "pass"), ("pass", "pass"), ("pass", "pass"), ("pass", "pass")]
+    ):
+        run = run_ref(number, hours=number)
+        history.record(
+            run, [], tests=[
+                TestRecord(job="test", test=f"{function_id}[{i}]", outcome=o, source="quarantine")
+                for i, o in enumerate(outcomes)
+            ],
+        )  # fmt: skip
+    history.record(run_ref(9, hours=9), [], tests=[
+        TestRecord(job="test", test=function_id + "_slow", outcome="fail", source="quarantine")
+    ])  # fmt: skip
+    assert history.consecutive_passes(REPO, function_id, since=T0) == 3  # attempts, not rows
+    assert history.consecutive_passes(REPO, function_id + "[1]", since=T0) == 4
+    assert history.consecutive_passes(REPO, function_id + "[0]", since=T0) == 3
+
+
+def test_a_version_3_database_keeps_its_quarantines(tmp_path: Path) -> None:
+    path = tmp_path / "v3.db"
+    db = sqlite3.connect(path)
+    for version in range(3):
+        for statement in MIGRATIONS[version]:
+            db.execute(statement)
+    db.execute("PRAGMA user_version = 3")
+    for test, status in (("t::a", "active"), ("t::b", "expired")):
+        db.execute(
+            "INSERT INTO quarantines (provider, repo, test_id, status, reason, score, evidence, "
+            "created_at, expires_at) VALUES (?,?,?,?,?,?,?,?,?)",
+            ("github", REPO, test, status, "flaky", 0.9, "[]", T0.isoformat(),
+             (T0 + timedelta(days=7)).isoformat()),
+        )  # fmt: skip
+    db.commit()
+    db.close()
+    with SQLiteStore(path) as store:
+        quarantines = QuarantineStore(store)
+        [active] = quarantines.find(REPO)
+        assert (active.test_id, active.status, active.release) == ("t::a", ACTIVE, None)
+        [ended] = quarantines.find(REPO, status=EXPIRED)
+        assert ended.release == RELEASE_NEEDED  # its file entry is released at the next sweep

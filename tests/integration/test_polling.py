@@ -87,3 +87,19 @@ def test_poll_delivery_ids_name_the_attempt() -> None:
 def test_a_watcher_needs_repositories(make_runtime: RuntimeFactory) -> None:
     with pytest.raises(ValueError, match="at least one"):
         Watcher(make_runtime().rescuer("github"), [])
+
+
+@pytest.mark.parametrize(("runs", "limit", "pages"), [(40, 50, 1), (150, 150, 2)])
+def test_an_idle_pass_costs_one_request_per_100_runs(
+    sim: GitHubSimulator, make_runtime: RuntimeFactory, runs: int, limit: int, pages: int
+) -> None:
+    for i in range(runs):
+        sim.add_run(REPO, head_sha=f"{i:040x}", jobs=[SimJob("test", ["success"])])
+    watcher = Watcher(make_runtime().rescuer("github"), [REPO], limit=limit)
+    watcher.poll_once()
+    sim.clear_requests()
+    report = watcher.poll_once()  # nothing new: every run was seen on the first pass
+    assert report.seen == runs and report.handled == () and report.errors == ()
+    assert [f"{r.method} {r.path}" for r in sim.requests] == [
+        f"GET /repos/{REPO}/actions/runs"
+    ] * pages  # ⌈runs/100⌉, never one more per run: polling every minute stays affordable

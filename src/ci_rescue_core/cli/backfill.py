@@ -68,7 +68,7 @@ def run(args: argparse.Namespace) -> int:
         console().print(
             f"{args.repo}{'@' + args.branch if args.branch else ''}: recorded {report.runs} runs "
             f"({report.attempts} attempts, {report.jobs} jobs, {report.failed_jobs} failed), "
-            f"{report.tests} failing-test outcomes"
+            f"{report.tests} test outcomes"
             + (f", {report.mass_failures} mass failures" if report.mass_failures else "")
         )
     return 0

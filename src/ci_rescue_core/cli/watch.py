@@ -15,6 +15,7 @@ from ci_rescue_core.cli.common import add_config_option, add_format_option, cons
 from ci_rescue_core.config import load_config
 from ci_rescue_core.convert import to_json_dict
 from ci_rescue_core.errors import PayloadError
+from ci_rescue_core.flake.sweeper import ExpirySweeper
 from ci_rescue_core.poll import PollReport, Watcher
 from ci_rescue_core.runtime import Runtime
 
@@ -71,16 +72,21 @@ def run(args: argparse.Namespace) -> int:
             runtime.rescuer(args.provider), args.repo, branch=args.branch, since=since
         )
         report = _printer(args.format)
+        sweeper = ExpirySweeper.for_runtime(runtime)  # quarantines expire without events too
         if args.once:
+            sweeper.sweep_once()
             result = watcher.poll_once()
             report(result)
             return 1 if result.errors and not result.handled else 0
         stop = threading.Event()
         signal.signal(signal.SIGTERM, lambda *_: stop.set())
+        sweeper.start()
         try:
             watcher.run_forever(args.interval, stop, report)
         except KeyboardInterrupt:
             stop.set()
+        finally:
+            sweeper.stop()
     return 0
 
 

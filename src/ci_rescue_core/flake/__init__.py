@@ -7,6 +7,7 @@
   per-test failure fingerprints;
 - :mod:`.history`, :mod:`.recording`, :mod:`.hunter`, :mod:`.backfill` — what is recorded and
   how the pipeline uses it;
-- :mod:`.quarantine_file`, :mod:`.keeper` — the quarantine list and the quarantines' lifecycle;
+- :mod:`.quarantine_file`, :mod:`.keeper`, :mod:`.release`, :mod:`.sweeper` — the quarantine
+  list, the quarantines' lifecycle, the change requests that release them, the periodic sweep;
 - :mod:`.jsonl`, :mod:`.batch` — ``ci-rescue flake-score``.
 """

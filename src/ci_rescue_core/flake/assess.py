@@ -6,7 +6,8 @@ a flake? — and :func:`assess_test` the history's: what is this test now?
 - **flaky**: at least one of its failures is a flake with probability >= ``flaky_threshold``
   (the score is the highest such probability, a lower bound on P(the test is flaky)), and it
   is not failing for real right now;
-- **broken**: its latest failure is not explained as a flake and nothing passed since;
+- **broken**: its latest failure is not explained as a flake (it scores below
+  ``flaky_threshold``) and nothing passed since — whatever its past;
 - **ok**: it never failed (in the window), or its failures were fixed and none was a flake.
 
 A test with a flaky past whose latest failure is a new one (a new fingerprint, every retry
@@ -23,10 +24,10 @@ from datetime import datetime
 import attrs
 
 from ci_rescue_core.flake.cells import Cells, build_cells, within_window
-from ci_rescue_core.flake.factors import CellJudgement, Factor, Totals, judge_cell
+from ci_rescue_core.flake.factors import CellJudgement, Factor, Totals, judge_cell, short
 from ci_rescue_core.flake.model import fit
 from ci_rescue_core.flake.observations import Observation
-from ci_rescue_core.flake.params import ModelParams, Thresholds
+from ci_rescue_core.flake.params import PRIOR_FLAKY, ModelParams, Thresholds
 from ci_rescue_core.models import Evidence, Verdict
 
 SOURCE = "history"
@@ -69,8 +70,34 @@ def to_evidence(factor: Factor, subject: str) -> Evidence:
     )
 
 
+UNEXPLAINED = "unexplained_failure"
+"""Kind of the item that says why a failure nothing speaks for or against scores the prior."""
+
+
+def unexplained(judgement: CellJudgement, subject: str) -> Evidence:
+    """Why a failure without any factor is judged by the prior alone (neutral: factor 1)."""
+    cell = judgement.cell
+    runs = cell.fails + cell.passes
+    where = f"{cell.job} at {short(cell.sha)}" if cell.job else f"commit {short(cell.sha)}"
+    return Evidence(
+        kind=UNEXPLAINED,
+        supports=Verdict.BROKEN,
+        strength=0.0,
+        detail=f"no pass on record: it failed in {runs} of {runs} run(s) of {where}, and its "
+        f"history holds no other run that says anything — a failure nothing explains is taken "
+        f"as real (P(flake) {PRIOR_FLAKY:.2f} before any evidence)",
+        source=SOURCE,
+        subject=subject,
+        bayes_factor=1.0,
+        count=runs,
+    )
+
+
 def evidence_of(judgement: CellJudgement, subject: str) -> tuple[Evidence, ...]:
-    """The judgement's factors as evidence, strongest (largest |log factor|) first."""
+    """The judgement's factors as evidence, strongest (largest |log factor|) first; a
+    judgement without factors gets one neutral item saying why (:func:`unexplained`)."""
+    if not judgement.factors:
+        return (unexplained(judgement, subject),)
     ordered = sorted(judgement.factors, key=lambda f: -abs(math.log(f.bayes_factor)))
     return tuple(to_evidence(f, subject) for f in ordered)
 
@@ -150,13 +177,12 @@ def assess_test(
     judgements = tuple(judge_cell(cells, fitted, index, params, totals) for index in failing)
     latest = max(judgements, key=lambda j: max(o.time for o in j.cell.observations if o.failed))
     best = max(judgements, key=lambda j: j.score)
-    fixed = _fixed_since(cells, latest)
-    if not fixed and latest.score <= thresholds.broken:
+    if not _fixed_since(cells, latest) and latest.score < thresholds.flaky:
+        # failing now, and this failure is not explained as a flake: a flaky past (the best
+        # score) must not hide it — a new fingerprint or every retry failing is a new failure
         verdict, deciding = Verdict.BROKEN, latest
     elif best.score >= thresholds.flaky:
         verdict, deciding = Verdict.FLAKY, best
-    elif not fixed:
-        verdict, deciding = Verdict.BROKEN, latest
     else:
         verdict, deciding = Verdict.OK, best
     return TestAssessment(

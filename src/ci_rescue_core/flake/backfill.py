@@ -22,7 +22,8 @@ from ci_rescue_core.store import SQLiteStore
 class BackfillReport:
     """What a back-fill recorded.
 
-    :ivar tests: test outcomes recorded (failures from logs, and report results).
+    :ivar tests: test outcomes recorded: failures the logs name, the provider's test report
+        results (passes too) and the quarantine plugin's lines, one per test and job attempt.
     :ivar mass_failures: job attempts where most tests failed at once (kept out of scores).
     """
 
@@ -75,13 +76,13 @@ def backfill(
             jobs = provider.list_jobs(ref)
             failed = [job for job in jobs if job.failed]
             diagnoses = [diagnose(provider, hooks, job, known_secrets) for job in failed]
-            mass = hunter.record(ref, jobs, policy, diagnoses)
+            recorded = hunter.record_run(ref, jobs, policy, diagnoses)
             report = attrs.evolve(
                 report,
                 attempts=report.attempts + 1,
                 jobs=report.jobs + len(jobs),
                 failed_jobs=report.failed_jobs + len(failed),
-                tests=report.tests + sum(len(d.failures) for d in diagnoses),
-                mass_failures=report.mass_failures + len(mass),
+                tests=report.tests + recorded.tests,
+                mass_failures=report.mass_failures + len(recorded.mass_jobs),
             )
     return report

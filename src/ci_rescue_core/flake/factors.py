@@ -47,12 +47,17 @@ class Factor:
 
 @attrs.frozen(kw_only=True)
 class CellJudgement:
-    """The judgement of one failing cell: P(flake) and the factors behind it."""
+    """The judgement of one failing cell: P(flake) and the factors behind it.
+
+    :ivar other_flakes: the test's failures at *other* cells judged flakes (0 for a first
+        failure).
+    """
 
     index: int
     cell: Cell
     score: float
     factors: tuple[Factor, ...]
+    other_flakes: int = 0
 
 
 def short(sha: str) -> str:
@@ -401,4 +406,6 @@ def judge_cell(
     if fingerprint is not None:
         factors.append(fingerprint)
     kept = tuple(f for f in factors if abs(math.log(f.bayes_factor)) >= NEGLIGIBLE)
-    return CellJudgement(index=index, cell=cell, score=score_of(kept), factors=kept)
+    return CellJudgement(
+        index=index, cell=cell, score=score_of(kept), factors=kept, other_flakes=every.fails
+    )

@@ -6,6 +6,7 @@ the flake model reads.  The store implements both (``ci_rescue_core.store.histor
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime, timezone
 from typing import Protocol, runtime_checkable
 
@@ -74,6 +75,10 @@ class PerTestHistory(History, Protocol):
     ) -> list[Observation]:
         """Passes of *job* since *since*, newest first, as implied passes of its tests."""
 
+    def quarantine_windows(self, repo: str, test_id: str) -> list[tuple[datetime, datetime]]:
+        """The periods in which a quarantine may have hidden the test's failures from its
+        job's result: no pass of the test is implied from the job then."""
+
 
 def outcome_time(run: RunRef, job: JobRef | None, default: str) -> str:
     """When an outcome happened, as ISO 8601: the job's completion (or start), else the run's
@@ -95,3 +100,16 @@ def utc_text(moment: datetime) -> str:
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=timezone.utc)
     return moment.astimezone(timezone.utc).isoformat()
+
+
+def outside(
+    observations: Sequence[Observation], windows: Sequence[tuple[datetime, datetime]]
+) -> list[Observation]:
+    """*observations* without the implied passes that fall in one of *windows*."""
+    if not windows:
+        return list(observations)
+    return [
+        o
+        for o in observations
+        if not o.implied or not any(start <= o.time < end for start, end in windows)
+    ]

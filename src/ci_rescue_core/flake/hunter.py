@@ -11,7 +11,11 @@ kept out of the test scores.
 from __future__ import annotations
 
 from collections.abc import Collection, Sequence
+from datetime import datetime, timezone
 
+import attrs
+
+from ci_rescue_core.flake.history import outcome_time
 from ci_rescue_core.flake.mass import MassRule
 from ci_rescue_core.flake.recording import (
     combine,
@@ -19,7 +23,7 @@ from ci_rescue_core.flake.recording import (
     quarantine_records,
     report_records,
 )
-from ci_rescue_core.flake.verdict import judge_job
+from ci_rescue_core.flake.verdict import EARLIER_FLAKES, OBSERVATIONS, judge_job
 from ci_rescue_core.hooks import Hooks
 from ci_rescue_core.models import Diagnosis, Evidence, FlakeVerdict, JobRef, RunRef, Verdict
 from ci_rescue_core.policy.rules import Policy
@@ -30,6 +34,25 @@ from ci_rescue_core.store.quarantine import QuarantineStore
 
 MASS_FAILURE = "mass_failure"
 """Kind of the evidence core adds to a job whose tests mostly failed at once."""
+
+_BOOKKEEPING = frozenset({OBSERVATIONS, EARLIER_FLAKES})
+
+
+OWN_BRANCHES = "ci-rescue/"
+"""Prefix of the branches ci-rescue's change requests come from: a quarantine seen in force
+there (its own change request's run) is not in force on the repository yet."""
+
+
+@attrs.frozen
+class Recorded:
+    """What recording one run attempt stored.
+
+    :ivar mass_jobs: the jobs whose tests mostly failed at once.
+    :ivar tests: the test outcomes recorded (log failures, report results, quarantine lines).
+    """
+
+    mass_jobs: set[str]
+    tests: int
 
 
 class FlakeHunter:
@@ -57,20 +80,43 @@ class FlakeHunter:
 
         :returns: the names of the jobs whose tests mostly failed at once (mass failures).
         """
+        return self.record_run(run, jobs, policy, diagnoses).mass_jobs
+
+    def record_run(
+        self,
+        run: RunRef,
+        jobs: Sequence[JobRef],
+        policy: Policy,
+        diagnoses: Sequence[Diagnosis] = (),
+    ) -> Recorded:
+        """:meth:`record`, saying also how many test outcomes were recorded.
+
+        While a quarantine of the repository may be in force (see
+        :meth:`QuarantineStore.in_force`), the jobs' logs are read for the quarantine plugin's
+        lines: a quarantined test's outcome comes from them, never from its job's result; a
+        pending quarantine whose test shows up there (outside ci-rescue's own branches) is
+        marked active.
+        """
         reports, sizes = report_records(self.provider, jobs)
         quarantined = (
             quarantine_records(self.provider, jobs)
-            if self.quarantines.find(run.repo, limit=1)
+            if self.quarantines.in_force(run.repo, at=run_time(run))
             else []
         )
-        return self.history.record(
+        tests = combine(reports, quarantined, log_records(diagnoses))
+        mass = self.history.record(
             run,
             jobs,
             fingerprints={d.job.name: d.fingerprint.hash for d in diagnoses},
-            tests=combine(reports, quarantined, log_records(diagnoses)),
+            tests=tests,
             rule=MassRule.from_policy(policy),
             sizes=sizes,
         )
+        if quarantined and not (run.head_branch or "").startswith(OWN_BRANCHES):
+            self.quarantines.seen(
+                run.repo, {record.test for record in quarantined}, at=run_time(run)
+            )
+        return Recorded(mass_jobs=mass, tests=len(tests))
 
     def judge(
         self, diagnoses: Sequence[Diagnosis], policy: Policy, mass_jobs: Collection[str] = ()
@@ -119,10 +165,16 @@ def flake_summary(verdict: FlakeVerdict, *, max_tests: int = 5) -> str:
         parts = []
         for test in verdict.tests[:max_tests]:
             reason = next(
-                (e.detail for e in test.evidence if e.kind != "observations"), "no evidence"
+                (e.detail for e in test.evidence if e.kind not in _BOOKKEEPING), "no evidence"
             )
             parts.append(f"{test.subject}: {test.verdict.value} {test.score:.2f} ({reason})")
         more = len(verdict.tests) - max_tests
         return f"{head} — " + "; ".join(parts) + (f"; +{more} more tests" if more > 0 else "")
     reasons = "; ".join(item.detail for item in verdict.evidence) or "no evidence"
     return f"{head} — {reasons}"
+
+
+def run_time(run: RunRef) -> datetime:
+    """When *run* happened (its creation), or now when the provider did not say."""
+    now = datetime.now(timezone.utc)
+    return datetime.fromisoformat(outcome_time(run, None, now.isoformat()))

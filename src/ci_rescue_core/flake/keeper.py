@@ -1,29 +1,63 @@
-"""Quarantines after they are applied: stored, expired on time, released when earned.
+"""Quarantines after they are applied: stored, seen in force, expired on time, released for real.
 
 - When a ``quarantine`` remedy is applied (its change request opened), each test it names is
-  stored as an active quarantine with the TTL the remedy carries.
-- Every pipeline run (and ``ci-rescue quarantine expire``) ends the quarantines whose TTL ran
-  out (*expired*) and those whose test passed ``quarantine_release_passes`` times in a row since
-  (*lifted*: release is earned by evidence).  Each ending is written on the timeline of the
-  incident that proposed it and sent to the notifiers (``rescue.log``...) — reported, never
-  silently forgotten.  The quarantine file carries the same expiry, so the test runner stops
-  honouring an entry on time even when ci-rescue is not running.
+  stored as a **pending** quarantine with the TTL the remedy carries: it takes effect only when
+  people merge the change request.  It becomes **active** once the test is seen quarantined —
+  the quarantine plugin's lines name it in a run (``FlakeHunter.record``), or the default
+  branch's quarantine file lists it (checked by :meth:`QuarantineKeeper.lift` with
+  ``check_files``).
+- Every pipeline run, the periodic sweep of ``serve`` and ``watch``, and ``ci-rescue quarantine
+  expire`` end the quarantines whose TTL ran out (*expired*) and those whose test passed
+  ``quarantine_release_passes`` times in a row since (*lifted*: release is earned by evidence).
+- Ending one is made real: a change request removes the entries from the repository's
+  quarantine file (:mod:`ci_rescue_core.flake.release`), since the test runner honours the file,
+  not the store.  Until the entry is gone (or expires), the test's results come only from the
+  plugin's lines, never from its job's result.
+- Each ending is written on the timeline of the incident that proposed it and sent to the
+  notifiers (``rescue.log``...) — reported, never silently forgotten.
+
+The provider protocol has no call that tells whether a change request was merged or closed, so
+a quarantine whose change request was closed unmerged stays *pending* until its TTL ends it.
 """
 
 from __future__ import annotations
 
+import logging
+from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime, timedelta
 
 from ci_rescue_core import incidents
+from ci_rescue_core.errors import RescueError
+from ci_rescue_core.flake.release import Release, open_release, read_file
 from ci_rescue_core.hooks import Hooks
 from ci_rescue_core.models import Incident, Outcome, OutcomeStatus, RemedyKind
 from ci_rescue_core.policy.rules import Policy
+from ci_rescue_core.provider import Provider
 from ci_rescue_core.store import SQLiteStore
 from ci_rescue_core.store.history import HistoryStore
-from ci_rescue_core.store.quarantine import EXPIRED, LIFTED, Quarantine, QuarantineStore
+from ci_rescue_core.store.quarantine import (
+    EXPIRED,
+    LIFTED,
+    PENDING,
+    RELEASE_DONE,
+    RELEASE_NEEDED,
+    RELEASE_OPENED,
+    Quarantine,
+    QuarantineStore,
+)
+
+log = logging.getLogger(__name__)
 
 PolicyFor = Callable[[str], Policy]
+ProviderFor = Callable[[str], Provider | None]
+"""The (write-guarded as the mode says) provider of a name, or ``None`` when unavailable."""
+
+
+def no_provider(name: str) -> Provider | None:
+    """A :data:`ProviderFor` that has none: quarantines end in the store only, and their
+    releases wait for a sweep that has a provider."""
+    return None
 
 
 class QuarantineKeeper:
@@ -44,7 +78,8 @@ class QuarantineKeeper:
     def record_applied(
         self, incident: Incident, outcomes: Iterable[Outcome], provider: str
     ) -> list[Quarantine]:
-        """Store the quarantines of every applied ``quarantine`` remedy in *outcomes*."""
+        """Store the quarantines of every applied ``quarantine`` remedy in *outcomes* (pending:
+        in force once its change request merges)."""
         stored = []
         for outcome in outcomes:
             remedy = outcome.remedy
@@ -69,14 +104,35 @@ class QuarantineKeeper:
                 )
         return stored
 
-    def lift(self, policy_for: PolicyFor, *, repo: str | None = None) -> list[Quarantine]:
-        """End the quarantines that expired or earned their release; report each one.
+    def lift(
+        self,
+        policy_for: PolicyFor,
+        *,
+        repo: str | None = None,
+        providers: ProviderFor = no_provider,
+        check_files: bool = False,
+    ) -> list[Quarantine]:
+        """End the quarantines that expired or earned their release, open the change requests
+        removing their file entries, and report each one.
 
         :param repo: only this repository's (default: every repository's).
-        :returns: the quarantines ended now, oldest first.
+        :param providers: where change requests are opened and files read, by provider name.
+        :param check_files: also read the default branch's quarantine file of repositories with
+            pending quarantines or open releases (a pending one listed there is active; an
+            ended one no longer listed is released).
+        :returns: the quarantines ended now, oldest first, as they are after their release.
         """
         now = self.clock()
-        ended: list[Quarantine] = []
+        if check_files:
+            self._check_files(providers, repo, now)
+        ended = self._end_due(now, repo) + self._end_earned(policy_for, now, repo)
+        self.release(policy_for, providers, repo=repo)
+        refreshed = [self.quarantines.get(q.id) or q for q in ended]
+        self.report(refreshed)
+        return refreshed
+
+    def _end_due(self, now: datetime, repo: str | None) -> list[Quarantine]:
+        ended = []
         for quarantine in self.quarantines.due(now, repo):
             done = self.quarantines.end(
                 quarantine.id,
@@ -86,6 +142,12 @@ class QuarantineKeeper:
             )
             if done is not None:
                 ended.append(done)
+        return ended
+
+    def _end_earned(
+        self, policy_for: PolicyFor, now: datetime, repo: str | None
+    ) -> list[Quarantine]:
+        ended = []
         for quarantine in self.quarantines.find(repo):
             needed = policy_for(quarantine.repo).quarantine_release_passes
             streak = self.history.consecutive_passes(
@@ -102,8 +164,70 @@ class QuarantineKeeper:
             )
             if done is not None:
                 ended.append(done)
-        self.report(ended)
         return ended
+
+    def release(
+        self, policy_for: PolicyFor, providers: ProviderFor, *, repo: str | None = None
+    ) -> list[Release]:
+        """Open one change request per repository removing the file entries of its ended
+        quarantines whose release is still needed (see :mod:`~ci_rescue_core.flake.release`).
+        Releases without an available provider wait for the next call."""
+        groups: dict[tuple[str, str], list[Quarantine]] = defaultdict(list)
+        for quarantine in self.quarantines.releases(repo):
+            groups[(quarantine.provider, quarantine.repo)].append(quarantine)
+        done = []
+        for (name, where), waiting in groups.items():
+            provider = providers(name)
+            if provider is None:
+                continue
+            claimed = [q for q in waiting if self.quarantines.claim_release(q.id)]
+            if not claimed:
+                continue
+            outcome = open_release(provider, where, claimed, policy_for(where), self.clock())
+            for quarantine in claimed:
+                self.quarantines.set_release(
+                    quarantine.id,
+                    outcome.state,
+                    link=outcome.link,
+                    note=outcome.note,
+                    at=self.clock(),
+                )
+            if outcome.state == RELEASE_NEEDED:
+                log.warning("release of %s in %s failed: %s", len(claimed), where, outcome.note)
+            done.append(outcome)
+        return done
+
+    def _check_files(self, providers: ProviderFor, repo: str | None, now: datetime) -> None:
+        """Compare pending quarantines and opened releases with the default branch's file."""
+        watched = self.quarantines.find(repo, status=PENDING) + self.quarantines.releases(
+            repo, state=RELEASE_OPENED
+        )
+        by_repo: dict[tuple[str, str], list[Quarantine]] = defaultdict(list)
+        for quarantine in watched:
+            by_repo[(quarantine.provider, quarantine.repo)].append(quarantine)
+        for (name, where), quarantines in by_repo.items():
+            provider = providers(name)
+            if provider is None:
+                continue
+            try:
+                listed = read_file(provider, where)
+            except RescueError as exc:
+                log.warning("cannot read the quarantine file of %s: %s", where, exc)
+                continue
+            if listed is None:
+                continue
+            ids = {entry.id for entry in listed.tests}
+            for quarantine in quarantines:
+                if quarantine.status == PENDING and quarantine.test_id in ids:
+                    self.quarantines.activate(quarantine.id, at=now)
+                elif quarantine.release == RELEASE_OPENED and quarantine.test_id not in ids:
+                    self.quarantines.set_release(
+                        quarantine.id,
+                        RELEASE_DONE,
+                        note=f"its entry left the default branch's file (by "
+                        f"{quarantine.release_link})",
+                        at=now,
+                    )
 
     def report(self, ended: Sequence[Quarantine]) -> None:
         """Note each ended quarantine on its incident's timeline and tell the notifiers."""
@@ -116,6 +240,7 @@ class QuarantineKeeper:
                 continue
             message = (
                 f"quarantine of {quarantine.test_id} {quarantine.status}: {quarantine.end_reason}"
+                f"{release_sentence(quarantine)}"
             )
             incident = incidents.note(
                 incident,
@@ -125,10 +250,23 @@ class QuarantineKeeper:
                 test=quarantine.test_id,
                 status=quarantine.status,
                 link=quarantine.link,
+                release=quarantine.release,
+                release_link=quarantine.release_link,
             )
             self.store.save_incident(incident)
             self.hooks.incident_updated(incident=incident, step="quarantine")
             self.hooks.notify(incident=incident, headline=f"{quarantine.repo}: {message}")
+
+
+def release_sentence(quarantine: Quarantine) -> str:
+    """What became of the quarantine's file entry, as the end of a sentence."""
+    if quarantine.release == RELEASE_OPENED:
+        return f"; change request {quarantine.release_link} removes it from the quarantine file"
+    if quarantine.release == RELEASE_DONE:
+        return "; it is not in the quarantine file any more"
+    if quarantine.release_note:
+        return f"; its entry stays in the quarantine file for now ({quarantine.release_note})"
+    return "; its entry is removed from the quarantine file at the next sweep"
 
 
 def expiry(now: datetime, ttl_days: int) -> datetime:

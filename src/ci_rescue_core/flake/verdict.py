@@ -23,13 +23,17 @@ from ci_rescue_core.flake.params import PRIOR_FLAKY
 from ci_rescue_core.models import Evidence, FlakeVerdict, Verdict
 
 __all__ = [
+    "EARLIER_FLAKES",
     "MAX_RATIO",
     "OBSERVATIONS",
     "PRIOR_FLAKY",
+    "evidence_for_test",
     "flake_score",
+    "flakes_in",
     "judge",
     "judge_job",
     "likelihood_ratio",
+    "observations_in",
 ]
 
 MAX_RATIO = 20.0
@@ -96,16 +100,36 @@ OBSERVATIONS = "observations"
 subject the history holds: the confidence behind a verdict."""
 
 
+EARLIER_FLAKES = "earlier_flakes"
+"""Kind of the neutral evidence item (factor 1) whose ``count`` says how many of the subject's
+failures at *other* commits were flakes: 0 for a first failure, which is never quarantined."""
+
+SAME_COMMIT_KINDS = frozenset({"same_sha_passed", "same_sha_repeats", "rerun_passed"})
+"""Kinds that count the other attempts and runs of the failing job at the same commit.  A
+test's own history judgement (it carries an :data:`OBSERVATIONS` item) already counts every
+one of them — the job's passes included, as implied passes of the test — so job-wide pieces
+of these kinds stand down for that test: one observation is counted once."""
+
+
 def observations_in(evidence: Iterable[Evidence]) -> int:
     """The run count of the :data:`OBSERVATIONS` item, 0 when there is none."""
     return max((item.count for item in evidence if item.kind == OBSERVATIONS), default=0)
 
 
+def flakes_in(evidence: Iterable[Evidence]) -> int:
+    """The count of the :data:`EARLIER_FLAKES` item, 0 when there is none."""
+    return max((item.count for item in evidence if item.kind == EARLIER_FLAKES), default=0)
+
+
 def evidence_for_test(test: str, evidence: Sequence[Evidence]) -> list[Evidence]:
     """The evidence that applies to *test*: its own, plus the job-wide pieces of kinds it has
-    no specific piece of (a test's own ``same_sha_passed`` supersedes the job's)."""
+    no specific piece of (a test's own ``same_sha_passed`` supersedes the job's).  When the
+    test has its own history judgement, job-wide pieces about the same commit's other attempts
+    (:data:`SAME_COMMIT_KINDS`) are left out: the judgement has counted those attempts."""
     own = [item for item in evidence if item.subject == test]
     kinds = {item.kind for item in own}
+    if OBSERVATIONS in kinds:
+        kinds |= SAME_COMMIT_KINDS
     shared = [item for item in evidence if not item.subject and item.kind not in kinds]
     return own + shared
 

@@ -12,10 +12,11 @@ from typing import TYPE_CHECKING
 
 import attrs
 
-from ci_rescue_core.flake.history import JobOutcome, outcome_time, utc_text
+from ci_rescue_core.flake.history import JobOutcome, outcome_time, outside, utc_text
 from ci_rescue_core.flake.mass import MassRule, is_mass
 from ci_rescue_core.flake.observations import Observation
 from ci_rescue_core.models import JobRef, RunRef
+from ci_rescue_core.store.quarantine import QuarantineStore
 
 if TYPE_CHECKING:
     import sqlite3
@@ -102,9 +103,18 @@ class HistoryStore:
             for run_id, attempt, job, sha, branch, outcome, fingerprint, run_at in rows
         ]
         if implied:
-            for job in sorted({o.job for o in observations}):
-                observations.extend(self.job_passes(repo, job, since=since, limit=limit))
+            passes = [
+                o
+                for job in sorted({o.job for o in observations})
+                for o in self.job_passes(repo, job, since=since, limit=limit)
+            ]
+            observations.extend(outside(passes, self.quarantine_windows(repo, test_id)))
         return observations
+
+    def quarantine_windows(self, repo: str, test_id: str) -> list[tuple[datetime, datetime]]:
+        """The periods in which a quarantine may have hidden the test's failures from its job's
+        result (see :meth:`QuarantineStore.windows`): no pass is implied from the job then."""
+        return QuarantineStore(self.store).windows(repo, test_id)
 
     def job_passes(
         self, repo: str, job: str, *, since: datetime, limit: int = 500
@@ -208,18 +218,30 @@ class HistoryStore:
     # -- quarantine support -----------------------------------------------------------------
 
     def consecutive_passes(self, repo: str, test_id: str, *, since: datetime) -> int:
-        """How many times the test passed in a row, newest first, since *since* (explicit
-        outcomes only: a quarantined test's failure does not fail its job)."""
-        rows = self.store.read(
-            "SELECT outcome FROM test_outcomes WHERE repo = ? AND test_id = ? AND run_at >= ? "
-            "AND excluded = 0 ORDER BY run_at DESC, attempt DESC LIMIT 1000",
-            (repo, test_id, utc_text(since)),
+        """How many job attempts in a row, newest first, since *since*, the test passed in
+        (explicit outcomes only: a quarantined test's failure does not fail its job).  A
+        function id (no ``[...]``) covers its parametrisations: an attempt passes when every
+        parametrisation recorded in it passed."""
+        query = (
+            "SELECT run_id, attempt, job_name, outcome FROM test_outcomes WHERE repo = ? "
+            "AND {match} AND run_at >= ? AND excluded = 0 "
+            "ORDER BY run_at DESC, attempt DESC, run_id, job_name LIMIT 5000"
         )
+        if "[" in test_id:
+            match, params = "test_id = ?", [test_id]
+        else:  # the id itself, or test_id[...]: the range of ids starting with "test_id["
+            match = "(test_id = ? OR (test_id >= ? AND test_id < ?))"
+            params = [test_id, test_id + "[", test_id + "\\"]
+        rows = self.store.read(query.format(match=match), (repo, *params, utc_text(since)))
         streak = 0
+        attempt: tuple[str, int, str] | None = None
         for row in rows:
+            key = (row["run_id"], row["attempt"], row["job_name"])
             if row["outcome"] != "pass":
-                break
-            streak += 1
+                return streak - (1 if key == attempt else 0)
+            if key != attempt:
+                streak += 1
+                attempt = key
         return streak
 
     def known_test_count(self, repo: str, job_name: str) -> int:

@@ -1,15 +1,29 @@
-"""Quarantines in the SQLite store: which tests are quarantined, why, and until when.
+"""Quarantines in the SQLite store: which tests are quarantined, why, until when, and what
+became of their entry in the repository's quarantine file.
 
-A quarantine is *active* from the moment ci-rescue opened the change request that adds the test
-to ``.ci-rescue/quarantine.yaml`` until it is *expired* (its TTL ran out) or *lifted* (the test
-earned its release with consecutive passes).  Ending one is atomic: two workers expiring the
-same quarantine report it once.
+A quarantine's life:
+
+- **pending** — ci-rescue opened the change request that adds the test to
+  ``.ci-rescue/quarantine.yaml``; it takes effect only once that request merges;
+- **active** — the test was seen quarantined: the quarantine plugin's lines name it in a run
+  outside ci-rescue's own branches, or the default branch's quarantine file lists it;
+- **expired** (its TTL ran out) or **lifted** (the test earned its release with consecutive
+  passes).  Ending one is atomic: two workers ending the same quarantine report it once.
+
+After it ends, its file entry must go too (the *release*): ``needed`` until ci-rescue opens the
+change request removing it (``opened``), ``done`` once the entry is known gone (or never was
+there), ``manual`` when ci-rescue cannot do it (no change requests, no file reading, observe
+mode) — the entry then stops counting at its own expiry.
+
+While a quarantine may be *in force* — from its start until its file entry expires or is known
+gone — the test's failures do not fail its job, so its job's result says nothing about it:
+:meth:`QuarantineStore.windows` are the periods whose implied passes the flake model drops.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING
 
@@ -22,19 +36,34 @@ if TYPE_CHECKING:
 
     from ci_rescue_core.store.sqlite import SQLiteStore
 
+PENDING = "pending"
 ACTIVE = "active"
 EXPIRED = "expired"
 LIFTED = "lifted"
+OPEN = (PENDING, ACTIVE)
+"""Statuses of a quarantine that has not ended."""
+
+RELEASE_NEEDED = "needed"
+RELEASE_OPENING = "opening"
+RELEASE_OPENED = "opened"
+RELEASE_DONE = "done"
+RELEASE_MANUAL = "manual"
 
 
 @attrs.frozen(kw_only=True)
 class Quarantine:
     """One quarantine of one test.
 
-    :ivar status: ``active``, ``expired`` (TTL ran out) or ``lifted`` (released early).
+    :ivar status: ``pending``, ``active``, ``expired`` (TTL ran out) or ``lifted`` (released
+        early).
     :ivar evidence: the sentences that justified it.
     :ivar link: the change request that applied it.
     :ivar end_reason: why it ended, once it has.
+    :ivar seen_at: when it was first seen in force (``None`` while pending).
+    :ivar release: what became of its file entry after it ended (module docstring).
+    :ivar release_link: the change request removing the entry.
+    :ivar release_note: why the release is manual, or what went wrong last time.
+    :ivar released_at: when the entry was known gone from the file.
     """
 
     id: int
@@ -51,10 +80,44 @@ class Quarantine:
     expires_at: datetime
     ended_at: datetime | None = None
     end_reason: str | None = None
+    seen_at: datetime | None = None
+    release: str | None = None
+    release_link: str | None = None
+    release_note: str | None = None
+    released_at: datetime | None = None
+
+    @property
+    def is_open(self) -> bool:
+        """True while it has not ended (pending or active)."""
+        return self.status in OPEN
 
     def is_due(self, now: datetime) -> bool:
-        """True when it is active and its TTL has run out at *now*."""
-        return self.status == ACTIVE and self.expires_at <= now
+        """True when it has not ended and its TTL has run out at *now*."""
+        return self.is_open and self.expires_at <= now
+
+    def state(self, now: datetime) -> str:
+        """What ``quarantine list`` shows: the status, or ``expired (pending lift)`` for an
+        open quarantine whose TTL ran out before anything ended it."""
+        return "expired (pending lift)" if self.is_due(now) else self.status
+
+    @property
+    def in_force_until(self) -> datetime:
+        """Until when its file entry may make the test runner hide the test's failures."""
+        if self.released_at is not None and self.released_at < self.expires_at:
+            return self.released_at
+        return self.expires_at
+
+
+def covers(quarantined: str, test_id: str) -> bool:
+    """True when a quarantine of *quarantined* covers *test_id*: the same id, or a function id
+    (no ``[...]``) and one of its parametrisations — as the pytest plugin matches them."""
+    return test_id == quarantined or (
+        "[" not in quarantined and test_id.split("[", 1)[0] == quarantined
+    )
+
+
+def _time(value: str | None) -> datetime | None:
+    return datetime.fromisoformat(value) if value else None
 
 
 def _row(row: sqlite3.Row) -> Quarantine:
@@ -71,9 +134,20 @@ def _row(row: sqlite3.Row) -> Quarantine:
         link=row["link"],
         created_at=datetime.fromisoformat(row["created_at"]),
         expires_at=datetime.fromisoformat(row["expires_at"]),
-        ended_at=datetime.fromisoformat(row["ended_at"]) if row["ended_at"] else None,
+        ended_at=_time(row["ended_at"]),
         end_reason=row["end_reason"],
+        seen_at=_time(row["seen_at"]),
+        release=row["release"],
+        release_link=row["release_link"],
+        release_note=row["release_note"],
+        released_at=_time(row["released_at"]),
     )
+
+
+def _statuses(status: str | Collection[str] | None) -> tuple[str, ...] | None:
+    if status is None:
+        return None
+    return (status,) if isinstance(status, str) else tuple(status)
 
 
 class QuarantineStore:
@@ -99,12 +173,13 @@ class QuarantineStore:
         created_at: datetime,
         expires_at: datetime,
     ) -> Quarantine:
-        """Start a quarantine, or renew the test's active one (new reason, link and expiry)."""
-        values = (reason, score, json.dumps(list(evidence)), incident_id, link, expires_at)
+        """Start a (pending) quarantine, or renew the test's open one (new reason, link and
+        expiry; an active one stays active)."""
+        values = (reason, score, json.dumps(list(evidence)), incident_id, link)
         with self.store.transaction() as db:
             existing = db.execute(
-                "SELECT id FROM quarantines WHERE repo = ? AND test_id = ? AND status = ?",
-                (repo, test_id, ACTIVE),
+                "SELECT id FROM quarantines WHERE repo = ? AND test_id = ? AND status IN (?, ?)",
+                (repo, test_id, *OPEN),
             ).fetchone()
             if existing is None:
                 cursor = db.execute(
@@ -112,7 +187,7 @@ class QuarantineStore:
                     "evidence, incident_id, link, created_at, expires_at) "
                     "VALUES (?,?,?,?,?,?,?,?,?,?,?)",
                     (
-                        provider, repo, test_id, ACTIVE, *values[:5],
+                        provider, repo, test_id, PENDING, *values,
                         utc_text(created_at), utc_text(expires_at),
                     ),
                 )  # fmt: skip
@@ -122,7 +197,7 @@ class QuarantineStore:
                 db.execute(
                     "UPDATE quarantines SET reason = ?, score = ?, evidence = ?, incident_id = ?, "
                     "link = ?, expires_at = ? WHERE id = ?",
-                    (*values[:5], utc_text(expires_at), ident),
+                    (*values, utc_text(expires_at), ident),
                 )
             row = db.execute("SELECT * FROM quarantines WHERE id = ?", (ident,)).fetchone()
         return _row(row)
@@ -133,14 +208,22 @@ class QuarantineStore:
         return _row(rows[0]) if rows else None
 
     def find(
-        self, repo: str | None = None, *, status: str | None = ACTIVE, limit: int = 1000
+        self,
+        repo: str | None = None,
+        *,
+        status: str | Collection[str] | None = OPEN,
+        limit: int = 1000,
     ) -> list[Quarantine]:
-        """Quarantines, oldest first; *status* ``None`` lists every status."""
+        """Quarantines, oldest first: by default the open ones (pending and active); *status*
+        one status, several, or ``None`` for every one."""
         clauses, params = [], []
-        for column, value in (("repo", repo), ("status", status)):
-            if value is not None:
-                clauses.append(f"{column} = ?")
-                params.append(value)
+        if repo is not None:
+            clauses.append("repo = ?")
+            params.append(repo)
+        statuses = _statuses(status)
+        if statuses is not None:
+            clauses.append(f"status IN ({','.join('?' * len(statuses))})")
+            params.extend(statuses)
         where = (" WHERE " + " AND ".join(clauses)) if clauses else ""
         rows = self.store.read(
             f"SELECT * FROM quarantines{where} ORDER BY created_at, id LIMIT ?", (*params, limit)
@@ -148,26 +231,117 @@ class QuarantineStore:
         return [_row(row) for row in rows]
 
     def due(self, now: datetime, repo: str | None = None) -> list[Quarantine]:
-        """Active quarantines whose TTL has run out at *now*."""
-        query = "SELECT * FROM quarantines WHERE status = ? AND expires_at <= ?"
-        params: list[object] = [ACTIVE, utc_text(now)]
+        """Open quarantines whose TTL has run out at *now*."""
+        query = "SELECT * FROM quarantines WHERE status IN (?, ?) AND expires_at <= ?"
+        params: list[object] = [*OPEN, utc_text(now)]
         if repo is not None:
             query += " AND repo = ?"
             params.append(repo)
         return [_row(row) for row in self.store.read(query + " ORDER BY expires_at", params)]
 
     def end(self, ident: int, *, status: str, reason: str, now: datetime) -> Quarantine | None:
-        """End an active quarantine (``expired`` or ``lifted``); ``None`` when it was not
-        active any more (someone else ended it)."""
+        """End an open quarantine (``expired`` or ``lifted``); its file entry's release becomes
+        ``needed``.  ``None`` when it had already ended (someone else ended it)."""
         if status not in (EXPIRED, LIFTED):
             raise ValueError(f"a quarantine ends as {EXPIRED!r} or {LIFTED!r}, not {status!r}")
         with self.store.transaction() as db:
             cursor = db.execute(
-                "UPDATE quarantines SET status = ?, ended_at = ?, end_reason = ? "
-                "WHERE id = ? AND status = ?",
-                (status, utc_text(now), reason, ident, ACTIVE),
+                "UPDATE quarantines SET status = ?, ended_at = ?, end_reason = ?, release = ? "
+                "WHERE id = ? AND status IN (?, ?)",
+                (status, utc_text(now), reason, RELEASE_NEEDED, ident, *OPEN),
             )
             if cursor.rowcount != 1:
                 return None
             row = db.execute("SELECT * FROM quarantines WHERE id = ?", (ident,)).fetchone()
         return _row(row)
+
+    # -- in force: pending → active, and the periods a job's result says nothing -------------
+
+    def seen(self, repo: str, tests: Collection[str], *, at: datetime) -> list[Quarantine]:
+        """Mark the pending quarantines of *repo* that cover one of *tests* active: they were
+        seen in force at *at*.  Returns the quarantines that became active."""
+        if not tests:
+            return []
+        activated = []
+        for quarantine in self.find(repo, status=PENDING):
+            if any(covers(quarantine.test_id, test) for test in tests):
+                done = self.activate(quarantine.id, at=at)
+                if done is not None:
+                    activated.append(done)
+        return activated
+
+    def activate(self, ident: int, *, at: datetime) -> Quarantine | None:
+        """Mark a pending quarantine active (seen in force at *at*); ``None`` when it was not
+        pending."""
+        with self.store.transaction() as db:
+            cursor = db.execute(
+                "UPDATE quarantines SET status = ?, seen_at = ? WHERE id = ? AND status = ?",
+                (ACTIVE, utc_text(at), ident, PENDING),
+            )
+            if cursor.rowcount != 1:
+                return None
+            row = db.execute("SELECT * FROM quarantines WHERE id = ?", (ident,)).fetchone()
+        return _row(row)
+
+    def in_force(self, repo: str, *, at: datetime) -> bool:
+        """True when some quarantine of *repo* may be in force at *at*: its file entry has not
+        expired and is not known gone (then quarantined tests' lines must be read)."""
+        rows = self.store.read(
+            "SELECT 1 FROM quarantines WHERE repo = ? AND expires_at > ? "
+            "AND (released_at IS NULL OR released_at > ?) LIMIT 1",
+            (repo, utc_text(at), utc_text(at)),
+        )
+        return bool(rows)
+
+    def windows(self, repo: str, test_id: str) -> list[tuple[datetime, datetime]]:
+        """The periods in which a quarantine covering *test_id* may have been in force (from
+        its start until :attr:`Quarantine.in_force_until`), oldest first."""
+        names = {test_id, test_id.split("[", 1)[0]}
+        rows = self.store.read(
+            f"SELECT * FROM quarantines WHERE repo = ? AND test_id IN "
+            f"({','.join('?' * len(names))}) ORDER BY created_at",
+            (repo, *sorted(names)),
+        )
+        found = [_row(row) for row in rows]
+        return [(q.created_at, q.in_force_until) for q in found if covers(q.test_id, test_id)]
+
+    # -- release: the file entry of an ended quarantine ----------------------------------------
+
+    def releases(self, repo: str | None = None, *, state: str = RELEASE_NEEDED) -> list[Quarantine]:
+        """Ended quarantines whose release is in *state*, oldest first."""
+        query = "SELECT * FROM quarantines WHERE release = ?"
+        params: list[object] = [state]
+        if repo is not None:
+            query += " AND repo = ?"
+            params.append(repo)
+        return [_row(row) for row in self.store.read(query + " ORDER BY ended_at, id", params)]
+
+    def claim_release(self, ident: int) -> bool:
+        """Take a ``needed`` release to work on it (``opening``); False when someone else has."""
+        with self.store.transaction() as db:
+            cursor = db.execute(
+                "UPDATE quarantines SET release = ? WHERE id = ? AND release = ?",
+                (RELEASE_OPENING, ident, RELEASE_NEEDED),
+            )
+            return cursor.rowcount == 1
+
+    def set_release(
+        self,
+        ident: int,
+        state: str,
+        *,
+        link: str | None = None,
+        note: str | None = None,
+        at: datetime | None = None,
+    ) -> Quarantine | None:
+        """Record what became of a quarantine's file entry (``done`` also records *at* as
+        when the entry was known gone)."""
+        released = utc_text(at) if state == RELEASE_DONE and at is not None else None
+        with self.store.transaction() as db:
+            db.execute(
+                "UPDATE quarantines SET release = ?, release_link = COALESCE(?, release_link), "
+                "release_note = ?, released_at = COALESCE(released_at, ?) WHERE id = ?",
+                (state, link, note, released, ident),
+            )
+            row = db.execute("SELECT * FROM quarantines WHERE id = ?", (ident,)).fetchone()
+        return _row(row) if row is not None else None

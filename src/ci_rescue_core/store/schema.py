@@ -111,6 +111,20 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         "WHERE status = 'active'",
         "CREATE INDEX quarantines_by_status ON quarantines (status, expires_at)",
     ),
+    # version 4: a quarantine is pending until seen in force; after it ends, the change request
+    # that removes its entry from the repository's quarantine file is tracked.
+    (
+        "ALTER TABLE quarantines ADD COLUMN seen_at TEXT",
+        "ALTER TABLE quarantines ADD COLUMN release TEXT",
+        "ALTER TABLE quarantines ADD COLUMN release_link TEXT",
+        "ALTER TABLE quarantines ADD COLUMN release_note TEXT",
+        "ALTER TABLE quarantines ADD COLUMN released_at TEXT",
+        "UPDATE quarantines SET release = 'needed' WHERE status != 'active'",
+        "DROP INDEX quarantines_one_active",
+        "CREATE UNIQUE INDEX quarantines_one_open ON quarantines (repo, test_id) "
+        "WHERE status IN ('pending', 'active')",
+        "CREATE INDEX quarantines_by_test ON quarantines (repo, test_id)",
+    ),
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)

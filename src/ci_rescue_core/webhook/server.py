@@ -6,6 +6,7 @@ import socketserver
 import threading
 from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
+from ci_rescue_core.flake.sweeper import INTERVAL, ExpirySweeper
 from ci_rescue_core.provider import Provider
 from ci_rescue_core.runtime import Runtime
 from ci_rescue_core.webhook.app import WebhookApp
@@ -26,11 +27,20 @@ class WebhookServer:
     """The receiver and its worker for one :class:`Runtime`.
 
     ``port=0`` picks a free port (see :attr:`url`).  Use as a context manager or call
-    :meth:`start` / :meth:`stop`.
+    :meth:`start` / :meth:`stop`.  While it serves, quarantines are swept (expired, released)
+    once at start and every *expiry_interval* seconds.
     """
 
-    def __init__(self, runtime: Runtime, *, host: str = "127.0.0.1", port: int = 8080) -> None:
+    def __init__(
+        self,
+        runtime: Runtime,
+        *,
+        host: str = "127.0.0.1",
+        port: int = 8080,
+        expiry_interval: float = INTERVAL,
+    ) -> None:
         self.runtime = runtime
+        self.sweeper = ExpirySweeper.for_runtime(runtime, interval=expiry_interval)
         self.inbox = Inbox(runtime.store)
         self.worker = Worker(self.inbox, runtime.rescuer)
         self.app = WebhookApp(self._provider, self.inbox, wake=self.worker.wake)
@@ -52,6 +62,7 @@ class WebhookServer:
     def start(self) -> WebhookServer:
         """Start the worker and serve on a background thread."""
         self.worker.start()
+        self.sweeper.start()
         self._thread = threading.Thread(
             target=self._server.serve_forever, name="ci-rescue-webhooks", daemon=True
         )
@@ -61,15 +72,18 @@ class WebhookServer:
     def serve_forever(self) -> None:
         """Start the worker and serve on this thread until :meth:`stop` (or an interrupt)."""
         self.worker.start()
+        self.sweeper.start()
         try:
             self._server.serve_forever()
         finally:
+            self.sweeper.stop()
             self.worker.stop()
 
     def stop(self) -> None:
         """Stop serving, let the worker finish its delivery, close the socket."""
         self._server.shutdown()
         self._server.server_close()
+        self.sweeper.stop()
         self.worker.stop()
         if self._thread is not None:
             self._thread.join(10)
