@@ -1,6 +1,9 @@
 """LogWhisperer's quality figures on the labelled real logs of the shared corpus.
 
-Run it as ``.venv/bin/python benchmarks/quality.py [--corpus DIR] [--misses]``.
+Run it as ``.venv/bin/python benchmarks/quality.py [--corpus DIR] [--no-misses] [--update]``.
+``--update`` rewrites ``quality_measured.json``, the figures ``tests/logs/test_quality.py``
+holds the analysis to (each may not fall more than :data:`TOLERANCE` below its measured value):
+run it after a change that moves a figure, and say so in the change.
 
 Two sources of ground truth (see the corpus ``SOURCES.md`` files; ``holdout/`` is never read):
 
@@ -18,12 +21,15 @@ Figures printed (overall, per CI and per labelled category):
 * failing-test precision and recall over the logs whose label lists tests, averaged per log
   (a log with no name reported has precision 0); the pooled (micro) figures are printed too.
   A reported name matches a labelled one when they are equal up to qualification
-  (``pkg.ClassTest.method`` / ``ClassTest.method``) and runs of whitespace.
+  (``pkg.ClassTest.method`` / ``ClassTest.method``) and runs of whitespace;
+* for the logs with a passing log, category and failing-test figures without and with it (the
+  baseline may reorder lines, never change the category or the tests).
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import sys
 import time
@@ -52,6 +58,11 @@ FLOORS = {
 }
 MAX_LINES = 10
 
+#: The figures last measured (``--update`` rewrites them), and how far below them a figure may
+#: fall before the quality test fails (a share: 0.01 is one percentage point).
+MEASURED_PATH = Path(__file__).resolve().with_name("quality_measured.json")
+TOLERANCE = 0.01
+
 
 @attrs.frozen
 class Outcome:
@@ -63,11 +74,18 @@ class Outcome:
     lines: tuple[int, ...]
     baseline_lines: tuple[int, ...] | None
     seconds: float
+    baseline_category: str | None = None
+    baseline_tests: tuple[str, ...] | None = None
 
     @property
     def category_ok(self) -> bool:
         """The labelled category was found."""
         return self.category == self.case.category
+
+    @property
+    def baseline_category_ok(self) -> bool:
+        """The labelled category was found with the passing log given too."""
+        return self.baseline_category == self.case.category
 
     def hit(self, depth: int, *, baseline: bool = False) -> bool:
         """A root-cause line is among the first *depth* error lines."""
@@ -94,9 +112,13 @@ def run_case(case: Case, hooks: Hooks) -> Outcome:
     analysis = _analyze(case.path, hooks)
     seconds = time.perf_counter() - started
     with_baseline = None
+    baseline_category = None
+    baseline_tests = None
     if case.baseline is not None:
-        diffed = _analyze(case.path, hooks, case.baseline)
-        with_baseline = tuple(e.line for e in diffed.fingerprint.error_lines)
+        diffed = _analyze(case.path, hooks, case.baseline).fingerprint
+        with_baseline = tuple(e.line for e in diffed.error_lines)
+        baseline_category = diffed.category.value
+        baseline_tests = diffed.failing_tests
     fingerprint = analysis.fingerprint
     return Outcome(
         case=case,
@@ -105,6 +127,8 @@ def run_case(case: Case, hooks: Hooks) -> Outcome:
         lines=tuple(e.line for e in fingerprint.error_lines),
         baseline_lines=with_baseline,
         seconds=seconds,
+        baseline_category=baseline_category,
+        baseline_tests=baseline_tests,
     )
 
 
@@ -126,6 +150,29 @@ class Figures:
     test_recall: float | None
     test_precision_micro: float | None
     test_recall_micro: float | None
+    category_plain: float | None = None
+    category_baseline: float | None = None
+    test_precision_plain: float | None = None
+    test_recall_plain: float | None = None
+    test_precision_baseline: float | None = None
+    test_recall_baseline: float | None = None
+
+    def measured(self) -> dict[str, float]:
+        """The figures kept in ``quality_measured.json`` (those that could be measured)."""
+        names = (
+            "category",
+            "top5",
+            "top1",
+            "test_precision",
+            "test_recall",
+            "top5_baseline",
+            "top1_baseline",
+            "category_baseline",
+            "test_precision_baseline",
+            "test_recall_baseline",
+        )
+        values = {name: getattr(self, name) for name in names}
+        return {name: round(value, 4) for name, value in values.items() if value is not None}
 
 
 def _ratio(hits: int, total: int) -> float | None:
@@ -141,6 +188,8 @@ def figures(outcomes: Sequence[Outcome]) -> Figures:
     found = sum(len(o.tests) for o in tested)
     expected = sum(len(o.case.tests or ()) for o in tested)
     right = sum(_matched(set(o.tests), o.case.tests or ()) for o in tested)
+    labelled_pairs = [o for o in labelled if o.baseline_category is not None]
+    tested_pairs = [o for o in tested if o.baseline_tests is not None]
     return Figures(
         logs=len(outcomes),
         category=_ratio(sum(o.category_ok for o in labelled), len(labelled)),
@@ -156,6 +205,14 @@ def figures(outcomes: Sequence[Outcome]) -> Figures:
         test_recall=_mean(_recall(o) for o in tested),
         test_precision_micro=_ratio(right, found) if tested else None,
         test_recall_micro=_ratio(right, expected),
+        category_plain=_ratio(sum(o.category_ok for o in labelled_pairs), len(labelled_pairs)),
+        category_baseline=_ratio(
+            sum(o.baseline_category_ok for o in labelled_pairs), len(labelled_pairs)
+        ),
+        test_precision_plain=_mean(_precision(o) for o in tested_pairs),
+        test_recall_plain=_mean(_recall(o) for o in tested_pairs),
+        test_precision_baseline=_mean(_precision(o, baseline=True) for o in tested_pairs),
+        test_recall_baseline=_mean(_recall(o, baseline=True) for o in tested_pairs),
     )
 
 
@@ -164,16 +221,21 @@ def _matched(names: Iterable[str], others: Iterable[str]) -> int:
     return sum(any(same_test(name, other) for other in pool) for name in names)
 
 
-def _precision(outcome: Outcome) -> float:
+def _reported(outcome: Outcome, baseline: bool) -> tuple[str, ...]:
+    return (outcome.baseline_tests or ()) if baseline else outcome.tests
+
+
+def _precision(outcome: Outcome, *, baseline: bool = False) -> float:
     """Share of the reported test names that the label lists (0 when none was reported)."""
-    found = set(outcome.tests)
+    found = set(_reported(outcome, baseline))
     return _matched(found, outcome.case.tests or ()) / len(found) if found else 0.0
 
 
-def _recall(outcome: Outcome) -> float:
+def _recall(outcome: Outcome, *, baseline: bool = False) -> float:
     """Share of the labelled test names that were reported."""
     expected = set(outcome.case.tests or ())
-    return _matched(expected, outcome.tests) / len(expected) if expected else 1.0
+    reported = _reported(outcome, baseline)
+    return _matched(expected, reported) / len(expected) if expected else 1.0
 
 
 def _mean(values: Iterable[float]) -> float | None:
@@ -223,6 +285,12 @@ def report(outcomes: Sequence[Outcome], *, misses: bool = True) -> str:
         f"top-1 {_pct(total.top1_plain)} -> {_pct(total.top1_baseline)}"
     )
     out.append(
+        f"  and category {_pct(total.category_plain)} -> {_pct(total.category_baseline)}, "
+        f"failing tests P {_pct(total.test_precision_plain)} -> "
+        f"{_pct(total.test_precision_baseline)}, R {_pct(total.test_recall_plain)} -> "
+        f"{_pct(total.test_recall_baseline)}"
+    )
+    out.append(
         "failing-test names, averaged per log (above) / pooled over all names: "
         f"precision {_pct(total.test_precision)} / {_pct(total.test_precision_micro)}, "
         f"recall {_pct(total.test_recall)} / {_pct(total.test_recall_micro)}"
@@ -232,6 +300,18 @@ def report(outcomes: Sequence[Outcome], *, misses: bool = True) -> str:
     out.append(f"analysis time: {seconds:.2f} s for {len(outcomes)} logs (without baselines)")
     out.append("")
     out.append("floors: " + ", ".join(f"{k} >= {100 * v:.0f}%" for k, v in FLOORS.items()))
+    kept = load_measured()
+    if kept:
+        now = total.measured()
+        drops = [
+            f"{name} {_pct(now.get(name))} < {_pct(value)}"
+            for name, value in kept.items()
+            if now.get(name) is None or now[name] < value - TOLERANCE
+        ]
+        out.append(
+            f"measured figures ({MEASURED_PATH.name}, tolerance {100 * TOLERANCE:.0f} point): "
+            + ("; ".join(drops) if drops else "none dropped")
+        )
     if misses:
         out.append("")
         out.extend(_misses(outcomes))
@@ -262,6 +342,28 @@ def _misses(outcomes: Sequence[Outcome]) -> list[str]:
     return out
 
 
+def load_measured(path: Path = MEASURED_PATH) -> dict[str, float]:
+    """The figures last measured (``{}`` when the file is missing)."""
+    if not path.is_file():
+        return {}
+    data = json.loads(path.read_text(encoding="utf-8"))
+    return {str(name): float(value) for name, value in data["figures"].items()}
+
+
+def save_measured(figures_now: Figures, path: Path = MEASURED_PATH) -> None:
+    """Write the figures as the new measured values (atomically: never half-written)."""
+    data = {
+        "about": "LogWhisperer's quality figures on the shared corpus, written by "
+        "benchmarks/quality.py --update; tests/logs/test_quality.py fails when one falls "
+        f"more than {TOLERANCE} below its value here.",
+        "logs": figures_now.logs,
+        "figures": figures_now.measured(),
+    }
+    temporary = path.with_suffix(".json.tmp")
+    temporary.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
+    temporary.replace(path)
+
+
 def default_corpus() -> Path:
     """``$CI_RESCUE_CORPUS``, else ``../shared/corpus`` next to the checkout."""
     configured = os.environ.get("CI_RESCUE_CORPUS")
@@ -275,12 +377,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--corpus", type=Path, default=default_corpus())
     parser.add_argument("--no-misses", action="store_true", help="do not list the misses")
+    parser.add_argument(
+        "--update",
+        action="store_true",
+        help=f"write the figures to {MEASURED_PATH.name} (what the quality test holds to)",
+    )
     args = parser.parse_args(argv)
     if not (args.corpus / "logs" / "LABELS.jsonl").is_file():
         print(f"no corpus at {args.corpus} (set --corpus or CI_RESCUE_CORPUS)", file=sys.stderr)
         return 2
     outcomes = evaluate(args.corpus)
     print(report(outcomes, misses=not args.no_misses))
+    if args.update:
+        save_measured(figures(outcomes))
+        print(f"\nwrote {MEASURED_PATH}")
     return 0
 
 

@@ -188,7 +188,7 @@ RULES: tuple[InfraRule, ...] = (
     _rule(
         r"Could not resolve host|Temporary failure in name resolution|Name or service not known"
         r"|\bEAI_AGAIN\b|getaddrinfo ENOTFOUND|nodename nor servname|\bno such host\b"
-        r"|\bdns error\b|UnknownHostException",
+        r"|\bdns error\b|UnknownHostException|\bserver misbehaving\b",
         _N,
         0.8,
         needles=(
@@ -201,7 +201,35 @@ RULES: tuple[InfraRule, ...] = (
             "no such host",
             "dns error",
             "unknownhostexception",
+            "misbehaving",
         ),
+    ),
+    # TLS: the certificate was not trusted (a proxy, an expired or self-signed certificate)...
+    # (not ``openssl s_client``'s chatter: ``verify error:num=20:unable to get local issuer…``)
+    _rule(
+        r"SSL certificate problem|CERTIFICATE_VERIFY_FAILED|certificate verify failed"
+        r"|x509: certificate|self[- ]signed certificate in certificate chain"
+        r"|SELF_SIGNED_CERT_IN_CHAIN|UNABLE_TO_GET_ISSUER_CERT"
+        r"|UNABLE_TO_VERIFY_LEAF_SIGNATURE|CERT_HAS_EXPIRED|certificate has expired"
+        r"|SSLCertVerificationError|PKIX path building failed",
+        _N,
+        0.8,
+        needles=("certificate", "x509", "cert_", "_cert", "pkix", "sslcert"),
+    ),
+    # ... pip's verdict on it, which outranks the resolution failure it causes ...
+    _rule(
+        r"There was a problem confirming the ssl certificate",
+        _N,
+        0.9,
+        needles=("confirming the ssl",),
+    ),
+    # ... or the TLS connection itself failed (curl 35, OpenSSL alerts, Python's SSLError).
+    _rule(
+        r"curl: \(35\)|\bSSL_connect\b|\bSSL_ERROR_[A-Z_]+|\bSSLError\b|SSL routines"
+        r"|\b(?:sslv3|tlsv1(?:\.\d)?) alert|\[SSL: \w+\]|SSLHandshakeException|SSLException",
+        _N,
+        0.75,
+        needles=("curl: (35)", "ssl"),
     ),
     _rule(
         r"The runner has received a shutdown signal|lost communication with the server",

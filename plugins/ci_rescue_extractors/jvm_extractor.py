@@ -62,6 +62,16 @@ _EXCEPTION = re.compile(
     r"(?:Exception|Error|Failure|Throwable|Failed))(?::\s*(.*))?$"
 )
 _CAUSED_BY = re.compile(r"\s*Caused by: (\S+?)(?::\s*(.*))?$")
+#: First package names of JVM code (reverse domains and the platforms' own).  An exception
+#: named under another one (``requests.exceptions.ConnectionError``) may be Python's: it is
+#: still scored, but only JVM frames, test reports or build output make the log ``jvm``.
+_JVM_ROOTS = frozenset(
+    {
+        *("java", "javax", "jakarta", "jdk", "sun", "kotlin", "kotlinx", "scala", "akka"),
+        *("android", "androidx", "junit", "groovy", "clojure", "hudson", "jenkins", "software"),
+        *("com", "org", "net", "io", "dev", "me", "de", "fr", "nl", "uk", "ch", "be", "edu", "gov"),
+    }
+)
 _FRAME = re.compile(r"\s+at [\w$.<>/]+\(")
 _NETWORK = re.compile(
     r"UnknownHostException|ConnectException|NoRouteToHostException|SocketTimeoutException"
@@ -270,8 +280,14 @@ def _read_tests(state: _State, line: LogLine, text: str) -> bool:
 
 def _read_exception(state: _State, line: LogLine, text: str, exception: re.Match[str]) -> None:
     findings = state.findings
-    state.jvm = True
     caused = text.lstrip().startswith("Caused by:")
+    if (
+        caused
+        or state.current is not None
+        or text.lstrip().startswith("Exception in thread")
+        or exception.group(1).split(".", 1)[0] in _JVM_ROOTS
+    ):
+        state.jvm = True
     message = exception.group(0).strip()
     if state.current is not None and state.expect_exception:
         findings.score(line, EXCEPTION_LINE)
@@ -314,6 +330,8 @@ def rescue_extract_failures(excerpt: LogExcerpt) -> Extraction | None:
     for line in excerpt.bounded_lines():
         _read(state, line)
     if not state.jvm:
-        return None
+        # Only exceptions that may be another language's: their lines count, the tool is
+        # not said to be the JVM.
+        return state.findings.extraction(None) if state.findings.scored else None
     _settle(state)
     return state.findings.extraction("jvm")

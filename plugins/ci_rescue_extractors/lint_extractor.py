@@ -165,6 +165,13 @@ _RULES = tuple(
 #: A format check that prints the diff it wants applied (``git diff --exit-code``).
 _DIFF_START = re.compile(r"diff --git a/\S+ b/\S+$")
 
+#: What only ruff prints, among the tools whose findings look like flake8's: the ``[*]``
+#: fixable mark after the code, its summary and fix hints, rule codes flake8 has no plugin for.
+_RUFF = re.compile(
+    r"^\S+\.pyi?:\d+:\d+: [A-Z]{1,4}\d{1,4} \[\*\] |^Found \d+ errors?\.|^\[\*\] \d+ fixable with"
+    r"|^No fixes available|^\S+\.pyi?:\d+:\d+: (?:RUF|PL[CERW]|UP|FURB|PERF|ERA|PGH|TRY|FBT)\d{3}\b"
+)
+
 
 @hookimpl
 def rescue_extract_failures(excerpt: LogExcerpt) -> Extraction | None:
@@ -175,10 +182,12 @@ def rescue_extract_failures(excerpt: LogExcerpt) -> Extraction | None:
     """
     findings = Findings()
     tool: str | None = None
+    ruff = False
     for line in excerpt.bounded_lines():
         text = line.text
         if text.startswith("##["):
             text = re.sub(r"^##\[(?:error|warning)\]", "", text)
+        ruff = ruff or _RUFF.search(text) is not None
         for candidate, name in _RULES:
             if candidate.search(text) is not None:
                 findings.apply(candidate, line)
@@ -191,4 +200,6 @@ def rescue_extract_failures(excerpt: LogExcerpt) -> Extraction | None:
                 tool = tool or "diff"
     if not findings.scored:
         return None
+    if tool == "flake8" and ruff:
+        tool = "ruff"  # ruff prints flake8's shape, and says it is ruff elsewhere
     return findings.extraction(tool)

@@ -77,6 +77,20 @@ def test_is_candidate_reads_raw_lines_too(line: str) -> None:
     assert is_candidate(line)
 
 
+@pytest.mark.parametrize(
+    "line",
+    [
+        'Get "https://proxy.golang.org/x/@v/list": x509: certificate signed by unknown authority',
+        "dial tcp: lookup proxy.golang.org on 127.0.0.53:53: server misbehaving",
+        "curl: (35) OpenSSL SSL_connect: SSL_ERROR_SYSCALL in connection to pypi.org:443",
+        "curl: (60) SSL certificate problem: self signed certificate in certificate chain",
+        "ssl.SSLError: [SSL: WRONG_VERSION_NUMBER] wrong version number (_ssl.c:1006)",
+    ],
+)
+def test_tls_and_resolver_failures_are_candidates(line: str) -> None:
+    assert is_candidate(line)
+
+
 @given(st.text(max_size=60))
 def test_is_candidate_agrees_with_the_text_keywords_on_plain_ascii(text: str) -> None:
     # On printable ASCII without line breaks, the byte scan and the text vocabulary agree.

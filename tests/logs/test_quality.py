@@ -1,8 +1,10 @@
 """LogWhisperer's quality floors on the shared corpus, and the scoring helpers behind them.
 
 The corpus-wide figures are computed by ``benchmarks/quality.py`` (which prints them); this
-test asserts the issue's floors so that they cannot regress.  It reads the corpus directly and
-is skipped, saying why, on machines that do not have it.
+test asserts the issue's floors, and that no figure falls more than one point below the value
+last measured (``benchmarks/quality_measured.json``, rewritten by ``quality.py --update``), so
+that a drop of a few points cannot pass unnoticed.  It reads the corpus directly and is
+skipped, saying why, on machines that do not have it.
 """
 
 from __future__ import annotations
@@ -11,7 +13,17 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
-from benchmarks.quality import FLOORS, MAX_LINES, Outcome, evaluate, figures
+from benchmarks.quality import (
+    FLOORS,
+    MAX_LINES,
+    TOLERANCE,
+    Figures,
+    Outcome,
+    evaluate,
+    figures,
+    load_measured,
+    save_measured,
+)
 from benchmarks.quality_data import cidiff_ranges, same_test
 
 from tests.support import corpus_dir
@@ -58,6 +70,39 @@ def test_failing_test_names(outcomes: Sequence[Outcome]) -> None:
     assert result.test_recall >= FLOORS["test_recall"]
 
 
+@pytest.mark.corpus
+def test_a_passing_baseline_keeps_the_category_and_the_tests(outcomes: Sequence[Outcome]) -> None:
+    # The baseline reorders error lines; what the failure is must not depend on it.
+    result = figures(outcomes)
+    assert result.category_plain is not None and result.category_baseline is not None
+    assert result.category_baseline >= result.category_plain
+    assert result.category_baseline >= FLOORS["category"]
+    assert result.test_precision_baseline is not None and result.test_recall_baseline is not None
+    assert result.test_precision_plain is not None and result.test_recall_plain is not None
+    assert result.test_precision_baseline >= result.test_precision_plain
+    assert result.test_recall_baseline >= result.test_recall_plain
+    changed = [
+        o.case.name
+        for o in outcomes
+        if o.baseline_category is not None
+        and (o.baseline_category, o.baseline_tests) != (o.category, o.tests)
+    ]
+    assert not changed, f"the baseline changed the category or tests of {changed}"
+
+
+@pytest.mark.corpus
+def test_no_figure_falls_below_its_measured_value(outcomes: Sequence[Outcome]) -> None:
+    measured = load_measured()
+    assert measured, "benchmarks/quality_measured.json is missing: run quality.py --update"
+    now = figures(outcomes).measured()
+    drops = {
+        name: (now.get(name), value)
+        for name, value in measured.items()
+        if now.get(name) is None or now[name] < value - TOLERANCE
+    }
+    assert not drops, f"figures below their measured value (now, measured): {drops}"
+
+
 def _misses(outcomes: Sequence[Outcome], figure: str) -> str:
     if figure == "category":
         bad = [o for o in outcomes if o.case.category is not None and not o.category_ok]
@@ -68,6 +113,35 @@ def _misses(outcomes: Sequence[Outcome], figure: str) -> str:
 
 
 # The helpers ------------------------------------------------------------------------------------
+
+
+def test_measured_figures_round_trip(tmp_path: Path) -> None:
+    result = Figures(
+        logs=3,
+        category=2 / 3,
+        top5=1.0,
+        top1=None,
+        max_lines=4,
+        baseline_logs=0,
+        top5_plain=None,
+        top1_plain=None,
+        top5_baseline=None,
+        top1_baseline=None,
+        test_precision=0.9,
+        test_recall=0.95,
+        test_precision_micro=0.5,
+        test_recall_micro=1.0,
+    )
+    path = tmp_path / "measured.json"
+    assert load_measured(path) == {}
+    save_measured(result, path)
+    assert load_measured(path) == {
+        "category": 0.6667,
+        "top5": 1.0,
+        "test_precision": 0.9,
+        "test_recall": 0.95,
+    }
+    assert not list(tmp_path.glob("*.tmp"))
 
 
 def test_cidiff_line_numbers_count_lone_carriage_returns(tmp_path: Path) -> None:

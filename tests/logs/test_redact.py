@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+import string
+from collections.abc import Callable
 
 import pytest
 from hypothesis import assume, given
@@ -28,7 +30,8 @@ TOKENS: dict[str, st.SearchStrategy[str]] = {
     ),
     "github fine-grained": body(ALNUM + "_", 82).map(lambda b: f"github_pat_{b}"),
     "gitlab": body(ALNUM + "_-", 20).map(lambda b: f"glpat-{b}"),
-    "slack": st.tuples(st.sampled_from("abprs"), body(ALNUM + "-", 40)).map(
+    # ``xox?-``: bot, user, app, refresh, client, cookie... any letter.
+    "slack": st.tuples(st.sampled_from(string.ascii_letters), body(ALNUM + "-", 40)).map(
         lambda t: f"xox{t[0]}-{t[1]}"
     ),
     "aws key id": st.tuples(st.sampled_from(["AKIA", "ASIA"]), body(UPPER_DIGITS, 16)).map("".join),
@@ -41,17 +44,94 @@ TOKENS: dict[str, st.SearchStrategy[str]] = {
     ),
 }
 
+HEX = "0123456789abcdef"
+
+
+def _header_value(scheme: str | None, secret: str) -> str:
+    """An ``Authorization`` value of *scheme* carrying *secret* (``None``: no scheme at all)."""
+    if scheme is None:
+        return secret
+    if scheme == "Digest":
+        return f'Digest username="ci", realm="api", nonce="{secret[::-1]}", response="{secret}"'
+    if scheme == "AWS4-HMAC-SHA256":
+        return (
+            "AWS4-HMAC-SHA256 Credential=AKIAIOSFODNN7EXAMPLE/20250407/us-east-1/s3/aws4_request,"
+            f" SignedHeaders=host;x-amz-date, Signature={secret}"
+        )
+    return f"{scheme} {secret}"
+
+
+#: How a header appears in a log: bare (``curl -v``), quoted in a command, in JSON, in escaped
+#: JSON (a JSON string holding JSON), in a Python dict, in an environment variable.
+HEADER_FORMS: dict[str, Callable[[str, str], str]] = {
+    "bare": lambda key, value: f"> {key}: {value}",
+    "curl double quotes": lambda key, value: (
+        f'-H "{key}: {value.replace(chr(34), chr(92) + chr(34))}"'
+    ),
+    "curl single quotes": lambda key, value: f"-H '{key}: {value}'",
+    "json": lambda key, value: f'{{"{key}": "{value.replace(chr(34), chr(92) + chr(34))}"}}',
+    "escaped json": lambda key, value: (
+        f'"{{\\"{key}\\": \\"{value.replace(chr(34), chr(92) * 3 + chr(34))}\\"}}"'
+    ),
+    "python dict": lambda key, value: f"{{'{key}': '{value}', 'Accept': 'application/json'}}",
+    "environment": lambda key, value: f"HTTP_{key.upper().replace('-', '_')}={value}",
+}
+
+AUTHORIZATION = st.builds(
+    lambda key, scheme, form, secret: (
+        secret,
+        HEADER_FORMS[form](key, _header_value(scheme, secret)),
+    ),
+    key=st.sampled_from(["Authorization", "authorization", "AUTHORIZATION", "Proxy-Authorization"]),
+    scheme=st.sampled_from(
+        [None, "Bearer", "bearer", "token", "Basic", "Bot", "Digest", "AWS4-HMAC-SHA256", "NTLM"]
+    ),
+    form=st.sampled_from(sorted(HEADER_FORMS)),
+    secret=body(ALNUM + "._-+/", 24) | body(HEX, 64),
+)
+
+AWS_SECRET = st.builds(
+    lambda key, form, secret: (secret, form.format(key=key, value=secret)),
+    key=st.sampled_from(
+        [
+            "aws_secret_access_key",
+            "AWS_SECRET_ACCESS_KEY",
+            "aws-secret-access-key",
+            "SecretAccessKey",
+            "secretAccessKey",
+        ]
+    ),
+    form=st.sampled_from(
+        [
+            "{key} = {value}",
+            "{key}={value}",
+            "export {key}={value}",
+            "{key}: {value}",
+            "aws configure set {key} {value}",
+            "{key}\t{value}",
+            '"{key}": "{value}"',
+            '\\"{key}\\": \\"{value}\\"',
+        ]
+    ),
+    secret=body(ALNUM + "/+", 40),
+)
+
 #: (secret, how it appears in a log): the secret must not survive, the context should.
 CONTEXTS: dict[str, st.SearchStrategy[tuple[str, str]]] = {
-    "bearer header": body(ALNUM + "._-", 24).map(lambda s: (s, f"Authorization: Bearer {s}")),
-    "token header": body(ALNUM, 40).map(lambda s: (s, f"authorization: token {s}")),
-    "basic header": body(ALNUM + "+/", 24).map(lambda s: (s, f'-H "Authorization: Basic {s}"')),
-    "aws secret": body(ALNUM + "/+", 40).map(lambda s: (s, f"aws_secret_access_key = {s}")),
-    "aws secret env": body(ALNUM + "/+", 40).map(lambda s: (s, f"AWS_SECRET_ACCESS_KEY={s}")),
-    "url credentials": st.tuples(body(ALNUM, 8), body(ALNUM + "._~", 16)).map(
-        lambda t: (t[1], f"https://{t[0]}:{t[1]}@github.com/org/repo.git")
+    "authorization header": AUTHORIZATION,
+    "aws secret": AWS_SECRET,
+    "gitlab token header": st.builds(
+        lambda form, secret: (secret, form.format(secret)),
+        form=st.sampled_from(
+            ["PRIVATE-TOKEN: {}", '"Job-Token": "{}"', '\\"PRIVATE-TOKEN\\": \\"{}\\"']
+        ),
+        secret=body(ALNUM + "_-", 20),
     ),
 }
+
+#: Passwords in URLs: unreserved and sub-delimiter characters, ``:`` and ``@`` too (an ``@``
+#: that should have been percent-encoded must not cut the masking short).
+PASSWORD = st.text(alphabet=ALNUM + "._~!$&()*+,;=:@%-", min_size=6, max_size=20)
 
 ANSI = st.sampled_from(["", "\x1b[31m", "\x1b[0m", "\x1b[1;33m", "\x1b[0K", "\x1b]0;t\x07"])
 NOISE = st.text(alphabet=st.characters(blacklist_categories=("Cs", "Cc", "Zl", "Zp")), max_size=30)
@@ -79,6 +159,24 @@ def test_secrets_in_context_never_survive(shape: str, data: st.DataObject) -> No
     assume(secret not in before and secret not in after)  # only the planted one is a secret
     line = f"{before} {data.draw(ANSI)}{text}{data.draw(ANSI)} {after}"
     assert secret not in Redactor().redact(line)
+
+
+@given(
+    scheme=st.sampled_from(["https", "http", "git+https", "ssh", "redis", "postgresql"]),
+    user=body(ALNUM, 8),
+    password=PASSWORD,
+    before=NOISE,
+    after=st.sampled_from(["", " failed", "' not found", '"']),
+)
+def test_url_credentials_never_survive(
+    scheme: str, user: str, password: str, before: str, after: str
+) -> None:
+    assume(password not in before)
+    url = f"{scheme}://{user}:{password}@github.com/org/repo.git"
+    redacted = Redactor().redact(f"{before} {url}{after}")
+    assert password not in redacted
+    # Nothing of the credentials is left: not even what follows an ``@`` inside the password.
+    assert f"{scheme}://{MASK}@github.com/org/repo.git" in redacted
 
 
 KNOWN = st.text(
@@ -131,6 +229,45 @@ def test_context_is_kept() -> None:
         f"AWS_SECRET_ACCESS_KEY={MASK}"
     )
     assert redactor.redact("PRIVATE-TOKEN: glpat-abc") == f"PRIVATE-TOKEN: {MASK}"
+
+
+@pytest.mark.parametrize(
+    ("line", "expected"),
+    [
+        ("slack xoxc-1234567890-abcdefghij ok", f"slack {MASK} ok"),
+        ("cookie d=xoxd-AbCdEfGhIjKlMn%2F; x", f"cookie d={MASK}%2F; x"),
+        ("refresh xoxe-1-My0xLTEyMzQ1Njc4OTA", f"refresh {MASK}"),
+        ("> Authorization: c2VjcmV0LXZhbHVl", f"> Authorization: {MASK}"),
+        (
+            '> Authorization: Digest username="ci", nonce="dcd98b", response="6629fae4939"',
+            f"> Authorization: Digest {MASK}",
+        ),
+        (
+            "Authorization: AWS4-HMAC-SHA256 Credential=AKIAIOSFODNN7EXAMPLE/20250407/us-east-1"
+            "/s3/aws4_request, SignedHeaders=host;x-amz-date, Signature=fe5f80f77d5fa3beca038a",
+            f"Authorization: AWS4-HMAC-SHA256 {MASK}",
+        ),
+        (
+            'body "{\\"Authorization\\": \\"Bearer s3cr3tT0ken\\", \\"Accept\\": 1}"',
+            f'body "{{\\"Authorization\\": \\"Bearer {MASK}\\", \\"Accept\\": 1}}"',
+        ),
+        (
+            "+ aws configure set aws_secret_access_key wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
+            f"+ aws configure set aws_secret_access_key {MASK}",
+        ),
+        (
+            "fatal: https://user:p@ssw0rdSECRET@host.example/repo.git not found",
+            f"fatal: https://{MASK}@host.example/repo.git not found",
+        ),
+    ],
+)
+def test_shapes_the_audit_found(line: str, expected: str) -> None:
+    assert Redactor().redact(line) == expected
+
+
+def test_authorization_mentioned_in_prose_is_left_alone() -> None:
+    line = "Authorization failed for user ci; see the authorization_code flow"
+    assert Redactor().redact(line) == line
 
 
 def test_presigned_url_signature_is_masked() -> None:

@@ -35,6 +35,16 @@ LINES = st.sampled_from(
         b"section_end:1700000001:step_script\r\x1b[0K",
         b"travis_fold:start:install\r\x1b[0Kinstall",
         b"travis_fold:end:install\r\x1b[0K",
+        b"travis_time:start:1a2b\r\x1b[0K$ pytest -q",
+        b"\x1b[0Ktravis_time:start:3c4d",
+        b"\x1b[0K$ make lint",
+        b"$ echo not a command unless a timer started",
+        b"travis_time:end:1a2b:start=1,finish=2,duration=1\r\x1b[0K"
+        b'\x1b[31;1mThe command "pytest -q" exited with 1.\x1b[0m',
+        b'The command "make lint" exited with 0.',
+        b"==> Run tests (node 1)",
+        b"Exited with code exit status 1",
+        b"Too long with no output (exceeded 10m0s): context deadline exceeded",
         b"Downloading error 10%\rDownloading 100%",
         b"ERROR: Job failed: exit code 1",
         b"build\tRun tests\t2021-12-01T13:01:04.3807878Z FAIL x",
@@ -53,6 +63,10 @@ LINES = st.sampled_from(
 )
 
 LOGS = st.lists(LINES, max_size=80).map(lambda lines: b"\n".join(lines))
+#: Logs in CircleCI form, as our adapter writes them: a ``==> `` step header comes first.
+CIRCLECI_LOGS = st.lists(LINES, max_size=80).map(
+    lambda lines: b"\n".join([b"==> Spin up environment", *lines])
+)
 CUTS = st.lists(st.integers(min_value=0, max_value=8000), max_size=10)
 
 MAX_LINE = 32  # small, so that over-long lines occur
@@ -140,7 +154,7 @@ def scanned(
 
 @settings(max_examples=300, deadline=None)
 @given(
-    data=LOGS,
+    data=LOGS | CIRCLECI_LOGS,
     cuts=CUTS,
     context=st.integers(0, 3),
     max_candidates=st.integers(1, 12),
@@ -162,7 +176,7 @@ def test_scanner_matches_the_line_by_line_oracle(
 
 
 @settings(max_examples=200, deadline=None)
-@given(data=LOGS, cuts=CUTS, other=CUTS)
+@given(data=LOGS | CIRCLECI_LOGS, cuts=CUTS, other=CUTS)
 def test_same_excerpt_whatever_the_chunk_boundaries(
     data: bytes, cuts: list[int], other: list[int]
 ) -> None:

@@ -102,6 +102,43 @@ def extract(text: str) -> Extraction:
             Category.TIMEOUT,
         ),
         ("Command took >30min, returning 124", Category.TIMEOUT),
+        # TLS: the connection failed, or the certificate was not trusted.
+        (
+            "curl: (35) OpenSSL SSL_connect: SSL_ERROR_SYSCALL in connection to "
+            "files.pythonhosted.org:443",
+            Category.INFRA_NETWORK,
+        ),
+        (
+            "curl: (60) SSL certificate problem: unable to get local issuer certificate",
+            Category.INFRA_NETWORK,
+        ),
+        (
+            "WARNING: Retrying (Retry(total=4, connect=None, read=None, redirect=None, "
+            "status=None)) after connection broken by 'SSLError(SSLCertVerificationError(1, "
+            "'[SSL: CERTIFICATE_VERIFY_FAILED] certificate verify failed: unable to get local "
+            "issuer certificate (_ssl.c:1006)'))': /simple/requests/",
+            Category.INFRA_NETWORK,
+        ),
+        (
+            'go: github.com/stretchr/testify@v1.8.4: Get "https://proxy.golang.org/github.com/'
+            'stretchr/testify/@v/v1.8.4.mod": x509: certificate signed by unknown authority',
+            Category.INFRA_NETWORK,
+        ),
+        (
+            "npm ERR! request to https://registry.npmjs.org/left-pad failed, reason: self "
+            "signed certificate in certificate chain",
+            Category.INFRA_NETWORK,
+        ),
+        (
+            "ssl.SSLError: [SSL: WRONG_VERSION_NUMBER] wrong version number (_ssl.c:1006)",
+            Category.INFRA_NETWORK,
+        ),
+        (
+            'go: github.com/foo/bar@v1.2.3: Get "https://proxy.golang.org/github.com/foo/bar/'
+            '@v/v1.2.3.mod": dial tcp: lookup proxy.golang.org on 127.0.0.53:53: server '
+            "misbehaving",
+            Category.INFRA_NETWORK,
+        ),
     ],
 )
 def test_signals(line: str, category: Category) -> None:
@@ -239,3 +276,39 @@ def test_source_lines_quoted_by_a_compiler_are_not_events() -> None:
     excerpt = LogExcerpt(lines=tuple(LogLine(n, text) for n, text in enumerate(lines, 1)))
     result = infra.rescue_extract_failures(excerpt)
     assert result is None or result.category is not Category.OOM
+
+
+def test_pip_behind_an_untrusted_proxy_is_a_network_failure_not_a_resolution_one() -> None:
+    log = (
+        "Collecting requests\n"
+        "WARNING: Retrying (Retry(total=0, connect=None, read=None, redirect=None, status=None))"
+        " after connection broken by 'SSLError(SSLCertVerificationError(1, '[SSL: "
+        "CERTIFICATE_VERIFY_FAILED] certificate verify failed: unable to get local issuer "
+        "certificate (_ssl.c:1006)'))': /simple/requests/\n"
+        "Could not fetch URL https://pypi.org/simple/requests/: There was a problem confirming "
+        "the ssl certificate: HTTPSConnectionPool(host='pypi.org', port=443): Max retries "
+        "exceeded with url: /simple/requests/ (Caused by SSLError(SSLCertVerificationError(1, "
+        "'[SSL: CERTIFICATE_VERIFY_FAILED] certificate verify failed (_ssl.c:1006)'))) - "
+        "skipping\n"
+        "ERROR: Could not find a version that satisfies the requirement requests (from "
+        "versions: none)\n"
+        "ERROR: No matching distribution found for requests\n"
+    )
+    fingerprint = analyze_log([log.encode()], hooks=Hooks(make_plugin_manager())).fingerprint
+    assert fingerprint.category is Category.INFRA_NETWORK
+    assert fingerprint.error_lines[0].line == 3
+
+
+def test_openssl_chatter_inside_a_test_is_not_a_network_failure() -> None:
+    # ``openssl s_client`` run by a test prints its verification steps; the test failed.
+    log = (
+        "________________________ test_web5_dhparam_is_used ________________________\n"
+        "E       AssertionError: assert 'DH' in ''\n"
+        "----------------------------- Captured stderr call -----------------------------\n"
+        "verify error:num=20:unable to get local issuer certificate\n"
+        "verify error:num=21:unable to verify the first certificate\n"
+        "=========================== short test summary info ============================\n"
+        "FAILED test/test_ssl/test_dhparam.py::test_web5_dhparam_is_used - AssertionError\n"
+    )
+    fingerprint = analyze_log([log.encode()], hooks=Hooks(make_plugin_manager())).fingerprint
+    assert fingerprint.category is Category.TEST_FAILURE

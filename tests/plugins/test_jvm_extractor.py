@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from ci_rescue_core.hooks import Hooks
+from ci_rescue_core.logs import analyze_log
 from ci_rescue_core.models import Category
+from ci_rescue_core.plugins import make_plugin_manager
 from ci_rescue_extractors.jvm_extractor import rescue_extract_failures as jvm
 
 from .snippets import SNIPPETS, best, excerpt, ids, run, scores, snippet
@@ -132,6 +136,34 @@ def test_uncaught_exception_in_a_program() -> None:
     result = run(jvm, log)
     assert result.category is Category.OTHER
     assert best(result).line.number == 1
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "requests.exceptions.ConnectionError: ('Connection aborted.', "
+        "ConnectionResetError(104, 'Connection reset by peer'))",
+        "urllib3.exceptions.ProtocolError: ('Connection aborted.', RemoteDisconnected())",
+        "botocore.exceptions.ClientError: An error occurred (403) when calling HeadObject",
+        "subprocess.CalledProcessError: Command '['make']' returned non-zero exit status 2.",
+    ],
+)
+def test_a_python_exception_does_not_make_the_log_jvm(line: str) -> None:
+    result = jvm(excerpt(f"running\n{line}\n"))
+    assert result is None or result.ecosystem is None
+    fingerprint = analyze_log(
+        [f"running\n{line}\n".encode()], hooks=Hooks(make_plugin_manager())
+    ).fingerprint
+    assert fingerprint.ecosystem != "jvm"
+
+
+def test_a_jvm_exception_with_frames_is_jvm() -> None:
+    log = (
+        "redis.clients.jedis.exceptions.JedisConnectionException: Could not get a resource\n"
+        "\tat redis.clients.jedis.util.Pool.getResource(Pool.java:84)\n"
+    )
+    assert run(jvm, log).ecosystem == "jvm"
+    assert run(jvm, "java.lang.IllegalStateException: boom\n").ecosystem == "jvm"
 
 
 def test_unrelated_logs_give_none() -> None:

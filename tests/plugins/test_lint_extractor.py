@@ -42,6 +42,10 @@ def test_lintrunner() -> None:
     ("line", "tool"),
     [
         ("src/app.py:12:5: F401 'os' imported but unused", "flake8"),
+        ("src/app.py:1:8: F401 [*] `os` imported but unused\nFound 1 error.", "ruff"),
+        ("src/app.py:1:8: F401 `os` imported but unused\nFound 2 errors.", "ruff"),
+        ("src/app.py:4:1: RUF100 Unused `noqa` directive", "ruff"),
+        ("src/app.py:4:1: UP006 Use `list` instead of `List` for type annotation", "ruff"),
         ("src/app.py:3:1: E302 expected 2 blank lines, found 1", "flake8"),
         ("app/models.py:12: error: Incompatible return value type  [return-value]", "mypy"),
         ("would reformat src/app.py", "black"),

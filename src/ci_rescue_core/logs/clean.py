@@ -8,7 +8,14 @@ Handles the three raw formats we meet:
 * GitLab: ``section_start:<epoch>:<name>[options]\\r\\e[0K`` / ``section_end:…`` markers and
   the optional ``FF_TIMESTAMPS`` prefix ``<RFC3339>Z <2 hex><O|E>[+] ``.
 * Travis CI: ``travis_fold:start:<name>`` / ``travis_fold:end:<name>`` and ``travis_time:…``
-  markers, ``\\r``-separated progress output.
+  markers, ``\\r``-separated progress output.  A command timed outside any fold
+  (``travis_time:start:<id>`` then ``$ <command>``, on the same line or the next) is a step
+  named by the command, until its exit report or the next fold; ``The command "…" exited
+  with N.`` (N ≠ 0) reports its failure, in a log that showed a Travis fold.
+* CircleCI, as our adapter writes it (:mod:`ci_rescue_providers.circleci.output`): a
+  ``==> <step name>`` header line before each step's output; ``Exited with code …`` and
+  ``Too long with no output …`` report the failure.  A log is read in this form only when its
+  first line is such a header (elsewhere ``==>`` is Homebrew's progress mark).
 
 ANSI escape sequences and stray control characters are removed everywhere.
 """
@@ -48,6 +55,19 @@ _AFTER_FAILURE_SECTIONS = frozenset(
 _MAX_STEPS = 1000
 _MAX_STEP_LENGTH = 200
 
+#: The header our CircleCI adapter writes before each step's output.
+STEP_HEADER = "==> "
+
+#: The lines that report a CircleCI step's failure (the end of the failed step's output).
+_CIRCLECI_FAILURE = re.compile(r"Exited with code (?!(?:exit status )?0\b)|Too long with no output")
+
+#: Travis' report of a command's exit, and of a failure (``travis_retry``'s "failed.
+#: Retrying" is not final).
+_TRAVIS_EXIT = re.compile(r'The command ".*" (?:exited with \d+\.|failed and exited with \d+)')
+_TRAVIS_FAILURE = re.compile(
+    r'The command ".*" (?:exited with (?!0\.)\d+\.|failed and exited with \d+)'
+)
+
 
 class CleanLine(NamedTuple):
     """One log line with its noise removed.
@@ -80,7 +100,7 @@ def strip_noise(text: str) -> str:
         text = text.lstrip("\ufeff")
     if "\x1b" in text:
         text = _ANSI.sub("", text)
-    if _CONTROL.search(text) is not None:
+    if not text.isprintable() and _CONTROL.search(text) is not None:
         text = _CONTROL.sub("", text)
     return text
 
@@ -109,11 +129,16 @@ class LogCleaner:
         self._redact = redact
         self._redact_fragment = redact if redact_fragment is None else redact_fragment
         self._stack: list[str] = []
-        self._github_step: str | None = None
+        self._github_step: str | None = None  # also CircleCI's step (a flat sequence)
+        self._command: str | None = None  # the Travis command being run outside any fold
+        self._command_next = False  # a Travis timer started; its command may be the next line
         self._last_step: str | None = None
         self._steps: dict[str, None] = {}
+        self._fed = 0  # number of the last line fed
+        self._headers = False  # CircleCI form: ``==> name`` headers start the steps
+        self._travis = False  # a Travis fold was seen: ``The command "…"`` reports exits
         self.failed_step: str | None = None
-        """The step that reported the failure (first ``##[error]``), when known."""
+        """The step that reported the failure (first ``##[error]``...), when known."""
         self._failure_seen = False
 
     @property
@@ -127,18 +152,47 @@ class LogCleaner:
         return self._failure_seen
 
     @property
+    def step_headers(self) -> bool:
+        """Whether the log is in CircleCI form (its first line is a ``==> name`` header)."""
+        return self._headers
+
+    @property
+    def travis(self) -> bool:
+        """Whether a Travis fold was seen (Travis' exit reports count from then on)."""
+        return self._travis
+
+    @property
+    def in_section(self) -> bool:
+        """Whether the next line is inside a GitLab section or a Travis fold."""
+        return bool(self._stack)
+
+    @property
+    def expects_command(self) -> bool:
+        """Whether the next line may name the command of a Travis timer (a state line)."""
+        return self._command_next
+
+    @property
     def step(self) -> str | None:
         """The step the next line belongs to, when known."""
         if self._stack:
             return self._stack[-1]
+        if self._command is not None:
+            return self._command
         return self._github_step
 
-    def feed(self, raw: str) -> CleanLine:
+    def feed(self, raw: str, number: int | None = None) -> CleanLine:
         """Clean one raw line (the next in the log) and update the step tracking.
 
         :param raw: the line as read (see :func:`ci_rescue_core.logs.reader.iter_lines`).
+        :param number: its 1-based line number, when lines are skipped; ``None`` means the line
+            after the last one fed.  Line 1 decides whether the log is in CircleCI form, so a
+            caller that skips lines must feed line 1 when it is a ``==> `` header.
         :returns: the cleaned, redacted line with its step.
         """
+        previous = self._fed
+        self._fed = previous + 1 if number is None else number
+        command_next = self._command_next and self._fed == previous + 1
+        self._command_next = False
         cli_step: str | None = None
         if "\t" in raw:
             cli = _GH_CLI_PREFIX.match(raw)
@@ -149,14 +203,34 @@ class LogCleaner:
             text = self._read_markers(text)
         elif text.startswith("##["):
             self._read_github_command(text)
+        elif text.startswith(STEP_HEADER):
+            if self._fed == 1:
+                self._headers = True
+            if self._headers:
+                self._enter_github_step(text[len(STEP_HEADER) :].strip())
+        elif command_next and text.startswith("$ "):
+            self._enter_command(text)
         if cli_step is not None:
             self._enter_github_step(cli_step)
         step = self.step
-        is_error = text.startswith("##[error]") or text.startswith("ERROR: Job failed")
+        travis_exit = (
+            self._travis
+            and text.startswith("The command ")
+            and _TRAVIS_EXIT.match(text) is not None
+        )
+        if travis_exit:
+            self._command = None  # the command's exit report is the last line of its step
+        is_error = (
+            text.startswith("##[error]")
+            or text.startswith("ERROR: Job failed")
+            or (self._headers and _CIRCLECI_FAILURE.match(text) is not None)
+            or (travis_exit and _TRAVIS_FAILURE.match(text) is not None)
+        )
         if is_error and not self._failure_seen:
             self._failure_seen = True
             usable = step is not None and step not in _AFTER_FAILURE_SECTIONS
-            self.failed_step = step if usable else self._last_step
+            if usable or not travis_exit:  # a Travis command outside any step: no guess
+                self.failed_step = step if usable else self._last_step
         return CleanLine(text, step, is_error)
 
     def _read_github_command(self, text: str) -> None:
@@ -174,15 +248,32 @@ class LogCleaner:
         if name not in _AFTER_FAILURE_SECTIONS:
             self._last_step = name
 
+    def _enter_command(self, text: str) -> None:
+        """A Travis command (``$ make test``) outside any fold starts a step of its own."""
+        if not self._stack:
+            name = text[2:].strip()[:_MAX_STEP_LENGTH]
+            if name:
+                self._command = name
+                self._note_step(name)
+
     def _read_markers(self, text: str) -> str:
         """Apply GitLab / Travis markers; keep the text after the last ``\\r``."""
         visible = ""
+        timed = False  # a Travis timer started on this line and nothing shown after it yet
         for segment in text.split("\r"):
             rest = segment
             while rest.startswith(_MARKER_PREFIXES):
+                if rest.startswith("travis_time:start:"):
+                    timed = True
+                elif rest.startswith(("travis_fold:", "section_")):
+                    timed = False
                 rest = self._apply_marker(rest)
             if rest:
                 visible = rest
+                if timed and rest.startswith("$ "):
+                    self._enter_command(rest)
+                timed = False
+        self._command_next = timed
         return visible
 
     def _apply_marker(self, segment: str) -> str:
@@ -193,6 +284,7 @@ class LogCleaner:
             return segment[section.end() :]
         fold = _FOLD.match(segment)
         if fold is not None:
+            self._travis = True
             self._open_or_close(fold.group(1) == "start", fold.group(2))
             return segment[fold.end() :]
         # travis_time:start:<id> / travis_time:end:<id>:start=…,finish=…,duration=…
@@ -202,6 +294,7 @@ class LogCleaner:
     def _open_or_close(self, start: bool, name: str) -> None:
         name = name[:_MAX_STEP_LENGTH]
         if start:
+            self._command = None  # a fold or section ends the command that ran before it
             if len(self._stack) < _MAX_STEPS:
                 self._stack.append(name)
             self._note_step(name)

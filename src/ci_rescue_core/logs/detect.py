@@ -8,9 +8,11 @@ Two questions are asked of each block (whole ``\\n``-terminated lines, see
   ``bytes`` regex, built from the vocabulary in :mod:`.keywords`, runs over the lower-cased
   block; the Python work is per match, not per line;
 * which lines change the **state** of the log reader — step markers (``##[group]Run``,
-  ``section_start:``/``section_end:``, ``travis_fold:``, ``gh run view --log`` rows), the
-  first failure report (``##[error]``, ``ERROR: Job failed``) and private-key armour
-  (``PRIVATE KEY``).  These are found with a few literal searches, which run at memory speed.
+  ``section_start:``/``section_end:``, ``travis_fold:``, ``travis_time:`` and the line after a
+  timer's start, ``gh run view --log`` rows, CircleCI's ``==> `` step headers), the first
+  failure report (``##[error]``, ``ERROR: Job failed``, Travis' ``The command "…"``,
+  CircleCI's ``Exited with code``) and private-key armour (``PRIVATE KEY``).  These are found
+  with a few literal searches, which run at memory speed.
 
 Candidacy is decided on the raw line, before cleaning and redaction, so it depends on nothing
 but the line's first ``max_line_bytes`` bytes: the same log cut into blocks differently gives
@@ -87,9 +89,18 @@ _FIRST_LINE_START = re.compile(_PREFIX + _COLOURS + _LINE_START)
 _GROUP_RUN = b"##[group]Run "
 _ERROR_MARK = b"##[error]"
 _KEY_ARMOUR = b"PRIVATE KEY"
-# ``section_start:``, ``section_end:`` and ``travis_fold:`` in one search for ``_`` (rare).
-_SECTIONS_AND_FOLDS = re.compile(rb"_(?:start:|end:|fold:)")
+# ``section_start:``, ``section_end:``, ``travis_fold:`` and ``travis_time:start:`` in one search
+# for ``_`` (rare).  A timer's start is followed by its command (``$ make``), on the same line or
+# on the next one.
+_SECTIONS_AND_FOLDS = re.compile(rb"_(?:start:|end:|fold:|time:start:)")
+_TIMER_START = b"_time:start:"
+_FOLD = b"_fold:"
 _JOB_FAILED = b"ERROR: Job failed"
+_TRAVIS_EXIT = b'The command "'
+# CircleCI (as our adapter writes it): step headers and the failed step's last words.
+_STEP_HEADER = b"==> "
+_BOM = b"\xef\xbb\xbf"
+_CIRCLECI_FAILURES = (b"Exited with code", b"Too long with no output")
 _GH_CLI_ROW = re.compile(rb"\t(?:\xef\xbb\xbf)?\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d")
 
 
@@ -173,36 +184,112 @@ def gh_cli_rows(block: bytes) -> list[tuple[int, int, bytes]]:
     return rows
 
 
-def state_lines(block: bytes, *, failure_seen: bool) -> list[tuple[int, int]]:
+def _timer_alone(block: bytes, position: int, after: int) -> bool:
+    """Whether nothing visible follows the Travis timer marker at *position* on its line."""
+    redraw = block.find(b"\r", position, after)
+    if redraw < 0:
+        return True
+    if block.startswith(b"\x1b[0K$ ", redraw + 1):  # the usual case: the command follows
+        return False
+    return not block[redraw + 1 : after].replace(b"\x1b[0K", b"").strip()
+
+
+def starts_with_step_header(block: bytes) -> bool:
+    """Whether a log's first block starts with a ``==> `` step header (CircleCI form).
+
+    :param block: the first block of the log (original bytes).
+    """
+    return block.startswith(_STEP_HEADER) or block.startswith(_BOM + _STEP_HEADER)
+
+
+def state_lines(
+    block: bytes, *, failure_seen: bool, step_headers: bool = False, first_line: bool = False
+) -> list[tuple[int, int]]:
     """Lines that may change the reader's state (a superset), in order.
 
     :param block: the block's original bytes.
     :param failure_seen: the failure was already reported, so error markers no longer matter
         (step markers and private-key armour always do).
+    :param step_headers: the log is in CircleCI form: ``==> `` headers at a line start and
+        CircleCI's failure reports count too.
+    :param first_line: the block's first line counts whatever it holds (it may name the
+        command of a Travis timer started at the end of the previous block).
     :returns: ``(0-based line index, offset of the line's first byte)`` pairs; the cleaner
         decides exactly what each line means.
     """
+    lines, _ = split_state_lines(
+        block,
+        failure_seen=failure_seen,
+        step_headers=step_headers,
+        first_line=first_line,
+        travis=True,
+    )
+    return lines
+
+
+def split_state_lines(
+    block: bytes,
+    *,
+    failure_seen: bool,
+    step_headers: bool = False,
+    first_line: bool = False,
+    travis: bool = False,
+) -> tuple[list[tuple[int, int]], set[int]]:
+    """The state lines (see :func:`state_lines`), and which of them only name a command.
+
+    A Travis timer's start and the line after a lone one name the command about to run; that
+    only matters outside a fold (inside one, the fold is the step), which the reader knows and
+    this search does not.
+
+    :param travis: the log showed a Travis fold already (its exit reports count; a block with
+        a fold is searched for them anyway).
+    :returns: the lines, and the indices of those that matter only outside a fold or section.
+    """
+    found = [match.start() for match in _SECTIONS_AND_FOLDS.finditer(block)]
     needles = [_GROUP_RUN, _KEY_ARMOUR]
     if not failure_seen:
         needles += [_ERROR_MARK, _JOB_FAILED]
-    starts = [match.start() for match in _SECTIONS_AND_FOLDS.finditer(block)]
+        if travis or any(block.startswith(_FOLD, position) for position in found):
+            needles.append(_TRAVIS_EXIT)
+        if step_headers:
+            needles += _CIRCLECI_FAILURES
+    find = block.find
+    commands: list[int] = []
+    starts: list[int] = []
+    for position in found:
+        if block.startswith(_TIMER_START, position):  # a Travis timer's start...
+            commands.append(position)
+            after = find(b"\n", position) + 1
+            if 0 < after < len(block) and _timer_alone(block, position, after):
+                commands.append(after)  # ...alone: its command shows on the next line
+        else:
+            starts.append(position)
+    if first_line:
+        starts.append(0)
+    if step_headers:
+        if starts_with_step_header(block):
+            starts.append(0)
+        position = find(b"\n" + _STEP_HEADER)
+        while position >= 0:
+            starts.append(position + 1)
+            position = find(b"\n" + _STEP_HEADER, position + 1)
     for needle in needles:
-        find = block.find
         position = find(needle)
         while position >= 0:
             starts.append(position)
             position = find(needle, position + 1)
-    if not starts:
-        return []
-    starts.sort()
-    found: list[tuple[int, int]] = []
+    if not starts and not commands:
+        return [], set()
+    always = {block.rfind(b"\n", 0, start) + 1 for start in starts}
+    only = {block.rfind(b"\n", 0, start) + 1 for start in commands} - always
+    found_lines: list[tuple[int, int]] = []
+    optional: set[int] = set()
     index = 0
     last = 0
-    for start in starts:
-        begin = block.rfind(b"\n", 0, start) + 1
-        if found and found[-1][1] == begin:
-            continue
+    for begin in sorted(always | only):
         index += block.count(b"\n", last, begin)
         last = begin
-        found.append((index, begin))
-    return found
+        found_lines.append((index, begin))
+        if begin in only:
+            optional.add(index)
+    return found_lines, optional

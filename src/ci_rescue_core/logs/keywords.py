@@ -81,6 +81,14 @@ SUBSTRINGS = (
     "resolve host",
     "name resolution",
     "handshake",
+    # TLS failures that name no error (``SSL_ERROR_…``, ``CERTIFICATE_VERIFY_FAILED`` and
+    # ``SSLError`` already match): curl's ``SSL certificate problem: self signed …`` and Go's
+    # ``x509: certificate signed by unknown authority``; and Go's resolver, ``dial tcp: lookup
+    # … server misbehaving``.  (Keywords entered at a common byte, like ``ssl:``, would cost
+    # the scan its speed.)
+    "certificate problem",
+    "x509",
+    "misbehaving",
     "unreachable",
     "no space left",
     "shutdown signal",

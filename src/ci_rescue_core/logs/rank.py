@@ -69,7 +69,10 @@ _WRAPPERS = re.compile(
     r"|^Error: Command failed with exit code|^##\[error\]Process completed"
     r"|^\[ERROR\] (?:-> \[Help \d\]|To see the full stack trace|Re-run Maven using"
     r"|For more information about the errors|\[Help \d\] )"
-    r"|^(?:\[ERROR\] )?$",
+    r"|^(?:\[ERROR\] )?$"
+    # GitLab's housekeeping after a failed script.
+    r"|^Uploading artifacts for failed job|^Cleaning up (?:project directory and )?file based"
+    r" variables",
 )
 
 #: Generic error shapes for lines no extractor understood, with their scores.
@@ -85,6 +88,7 @@ _GENERIC: tuple[tuple[re.Pattern[str], float], ...] = (
 _NOT_ERRORS = re.compile(
     r"(?i)^\s*(?:\d+ )?(?:warn(?:ing)?|info|debug|note)\b|\b0 (?:errors?|failures?|failed)\b"
     r"|\berrors?: 0\b|\bfailures?: 0\b|--(?:fail|error)[\w-]*|(?:^|\s)set -e"
+    r"|^Uploading artifacts for failed job"
 )
 
 _TRAVIS_EXIT = re.compile(
@@ -122,9 +126,21 @@ class FailureWindow:
 
 
 def failure_window(excerpt: LogExcerpt) -> FailureWindow | None:
-    """The failing step's output, or ``None`` when the log does not say which step failed."""
-    if excerpt.failed_step:
-        return FailureWindow(step=excerpt.failed_step)
+    """The failing step's output, or ``None`` when the log does not say which step failed.
+
+    A log that reports its commands' exits (Travis: ``The command "…" exited with N.``) gets
+    the failing commands' output ranges when the failed step is one of those commands' steps
+    (or unknown): a Travis job runs its other script commands after the first one failed.
+    """
+    ranges = _command_ranges(excerpt)
+    failed = excerpt.failed_step
+    if failed and not any(section == failed for _, _, section in ranges):
+        return FailureWindow(step=failed)
+    return FailureWindow(ranges=ranges) if ranges else None
+
+
+def _command_ranges(excerpt: LogExcerpt) -> tuple[tuple[int, int, str | None], ...]:
+    """Line ranges of the failing commands' output, from the commands' exit reports."""
     ranges: list[tuple[int, int, str | None]] = []
     start = 1
     for line in excerpt.bounded_lines():
@@ -135,7 +151,7 @@ def failure_window(excerpt: LogExcerpt) -> FailureWindow | None:
         if code is None or int(code) != 0:
             ranges.append((start, line.number, line.step))
         start = line.number + 1
-    return FailureWindow(ranges=tuple(ranges)) if ranges else None
+    return tuple(ranges)
 
 
 def is_wrapper(text: str) -> bool:

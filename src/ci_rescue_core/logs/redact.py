@@ -28,8 +28,8 @@ _TOKEN_SHAPES = (
     r"github_pat_[A-Za-z0-9_]{20,}",
     # GitLab personal / deploy / runner / pipeline-trigger / feed tokens.
     r"gl(?:pat|dt|rt|ptt|cbt|ft|oas|soat|imt)-[A-Za-z0-9_\-]{16,}",
-    # Slack bot / user / app tokens.
-    r"xox[abprs]-[A-Za-z0-9\-]{8,}",
+    # Slack tokens: bot, user, app-level, refresh, client and cookie (``xox?-``, any letter).
+    r"xox[A-Za-z]-[A-Za-z0-9\-]{8,}",
     r"xapp-[A-Za-z0-9\-]{8,}",
     # AWS access key ids.
     r"AKIA[A-Z0-9]{16,}",
@@ -46,30 +46,31 @@ _TOKEN_SHAPES = (
     r"eyJ[A-Za-z0-9_\-]{4,}\.eyJ[A-Za-z0-9_\-]{4,}\.[A-Za-z0-9_\-]*",
 )
 
+# A quote, possibly escaped once (a header inside a JSON string inside JSON).
+_QUOTE = r"\\?[\"']"
+
 # (pattern, replacement, gates): the value is masked, the context kept.  A rule can only match
 # a line whose lower-cased text holds one of its gates; the gates let ordinary lines skip it.
 _CONTEXT_SHAPES: tuple[tuple[str, str, tuple[str, ...]], ...] = (
-    # Authorization headers (and the token headers of GitLab / CircleCI / API gateways).
-    (
-        r"(?i:(authorization[\"']?\s*[:=]\s*[\"']?\s*(?:bearer|token|basic|bot)\s+))[^\s\"',;]+",
-        r"\1" + MASK,
-        ("authorization",),
-    ),
+    # The token headers of GitLab / CircleCI / API gateways (``Authorization``: see below).
     (
         r"(?i:((?:private-token|job-token|circle-token|x-gitlab-token|x-api-key|api-key)"
-        r"[\"']?\s*:\s*[\"']?))[^\s\"',;]+",
+        rf"(?:{_QUOTE})?\s*:\s*(?:{_QUOTE})?))[^\s\"',;\\]+",
         r"\1" + MASK,
         ("token", "api-key"),
     ),
-    # AWS secret access keys assigned in config files, env vars or JSON.
+    # AWS secret access keys assigned in config files, env vars or JSON, or given as an
+    # argument (``aws configure set aws_secret_access_key wJalr…``).
     (
-        r"(?i:(aws_?secret_?access_?key|secretaccesskey)([\"']?\s*[:=]\s*[\"']?))"
+        r"(?i:(aws[_-]?secret[_-]?access[_-]?key|secretaccesskey)"
+        rf"((?:{_QUOTE})?\s*[:=]\s*(?:{_QUOTE})?|\s+))"
         r"[A-Za-z0-9/+=]{16,}",
         r"\1\2" + MASK,
         ("secret",),
     ),
-    # Credentials in URLs: scheme://user:password@host -> scheme://***@host.
-    (r"([A-Za-z][A-Za-z0-9+.\-]*://)[^\s/@?#\"'<>]+@", r"\1" + MASK + "@", ("@",)),
+    # Credentials in URLs: scheme://user:password@host -> scheme://***@host.  The password may
+    # hold ``@`` itself: the credentials end at the last ``@`` before the host.
+    (r"([A-Za-z][A-Za-z0-9+.\-]*://)[^\s/?#\"'<>]+@", r"\1" + MASK + "@", ("@",)),
     # Signatures in pre-signed URLs (S3, GCS, Azure SAS).
     (
         r"(?i:([?&](?:x-amz-signature|x-amz-security-token|x-goog-signature|signature|sig)=))"
@@ -96,6 +97,71 @@ _TOKEN_FRAGMENTS = (
     "eyj",
 )
 _TOKEN_GATE = re.compile("|".join(re.escape(fragment) for fragment in _TOKEN_FRAGMENTS))
+
+#: Every gate of every built-in rule, in one search: most lines hold none and skip them all.
+_ANY_GATE = re.compile(
+    "|".join(
+        re.escape(fragment)
+        for fragment in (
+            *_TOKEN_FRAGMENTS,
+            *(gate for _, _, gates in _CONTEXT_SHAPES for gate in gates),
+            "authorization",
+            "-----begin",
+        )
+    )
+)
+
+# ``Authorization`` / ``Proxy-Authorization`` headers, whatever their scheme (``Bearer``,
+# ``Digest``, ``AWS4-HMAC-SHA256``...) or none: the whole value is masked, up to the quote that
+# closes it (a quoted header, a JSON or Python string, escaped JSON) or the end of the line.
+# A well-known scheme name is kept for the reader.
+_AUTHORIZATION = re.compile(
+    rf"(?i)(?P<open>{_QUOTE})?(?:proxy-)?authorization(?P<close>{_QUOTE})?\s*[:=]\s*"
+    rf"(?P<quote>{_QUOTE})?\s*"
+)
+_SCHEME = re.compile(
+    r"(?i)(?:bearer|token|basic|bot|digest|aws4-hmac-sha256|negotiate|ntlm|oauth|apikey|key"
+    r"|sso-key|jwt|pat|otp|hoba|mutual|vapid|dpop|gnap|privatetoken|scram-sha-1|scram-sha-256"
+    r"|sharedkey|sharedkeylite)\s+"
+)
+
+
+def _value_end(text: str, start: int, quote: str | None) -> int:
+    """Where a header value starting at *start* ends: its closing *quote*, or the line's end.
+
+    A quote preceded by a backslash is part of the value (``\\"`` inside a JSON string,
+    ``\\\\\\"`` inside escaped JSON).
+    """
+    if quote is None:
+        return len(text)
+    found = text.find(quote, start)
+    while found > 0 and text[found - 1] == "\\":
+        found = text.find(quote, found + 1)
+    return len(text) if found < 0 else found
+
+
+def _mask_authorization(text: str) -> str:
+    """Mask the value of every ``Authorization`` header in one line."""
+    out: list[str] = []
+    position = 0
+    while True:
+        match = _AUTHORIZATION.search(text, position)
+        if match is None:
+            out.append(text[position:])
+            return "".join(out)
+        start = match.end()
+        scheme = _SCHEME.match(text, start)
+        if scheme is not None:
+            start = scheme.end()
+        quote = match.group("quote")
+        if quote is None and match.group("close") is None:
+            quote = match.group("open")  # the whole header is quoted: ``"Authorization: …"``
+        end = _value_end(text, start, quote)
+        out.append(text[position:start])
+        if end > start:
+            out.append(MASK)
+        position = end
+
 
 _KEY_BEGIN = re.compile(r"-----BEGIN [A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----")
 _KEY_END = re.compile(r"-----END [A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----")
@@ -170,12 +236,16 @@ class Redactor:
         # The gates are tested on the lower-cased line; on non-ASCII text, where case-insensitive
         # matching has Unicode subtleties, every rule runs.
         view = text.lower() if text.isascii() else None
+        if view is not None and _ANY_GATE.search(view) is None:
+            return text  # no built-in rule can match
         if view is None or _TOKEN_GATE.search(view) is not None:
             text = self._tokens.sub(MASK, text)
+        if view is None or "authorization" in view:
+            text = _mask_authorization(text)
         for pattern, replacement, gate in self._context:
             if view is None or gate.search(view) is not None:
                 text = pattern.sub(replacement, text)
-        begin = _KEY_BEGIN.search(text)
+        begin = _KEY_BEGIN.search(text) if "-----BEGIN " in text else None
         if begin is not None:
             end = _KEY_END.search(text, begin.end())
             tail = text[end.start() :] if end is not None else ""
@@ -226,7 +296,7 @@ class RedactionSession:
                 return MASK
             self._key_lines_left = 0
             return MASK + self._redactor.redact(line[end.start() :])
-        begin = _KEY_BEGIN.search(line)
+        begin = _KEY_BEGIN.search(line) if "-----BEGIN " in line else None
         if begin is not None and _KEY_END.search(line, begin.end()) is None:
             self._key_lines_left = MAX_KEY_BLOCK_LINES
             return (

@@ -19,8 +19,14 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import Iterable
 
+from ci_rescue_core.logs.block import Block
 from ci_rescue_core.logs.clean import LogCleaner
-from ci_rescue_core.logs.detect import candidate_lines, gh_cli_rows, iter_candidates, state_lines
+from ci_rescue_core.logs.detect import (
+    gh_cli_rows,
+    iter_candidates,
+    split_state_lines,
+    starts_with_step_header,
+)
 from ci_rescue_core.logs.reader import MAX_LINE_BYTES, decode_line, iter_blocks
 from ci_rescue_core.logs.redact import Redactor
 
@@ -32,55 +38,6 @@ Pending = tuple[int, bytes]
 
 #: Bytes of not-yet-read blocks held back, so that a block may be skimmed later.
 RING_BYTES = 32 * 1024 * 1024
-
-
-class Block:
-    """One block of whole lines and what detection found in it.
-
-    :ivar data: the raw bytes (every line ends with ``\\n`` but possibly the log's last).
-    :ivar first: the number of its first line (1-based).
-    :ivar count: how many lines it holds.
-    """
-
-    __slots__ = ("_candidates", "_kept", "count", "data", "first")
-
-    def __init__(self, data: bytes, first: int) -> None:
-        self.data = data
-        self.first = first
-        self.count = data.count(b"\n") + (0 if data.endswith(b"\n") else 1)
-        self._candidates: list[tuple[int, int]] | None = None
-        self._kept: int | None = None
-
-    @property
-    def last(self) -> int:
-        """The number of its last line."""
-        return self.first + self.count - 1
-
-    def candidates(self, max_line_bytes: int) -> list[tuple[int, int]]:
-        """Its candidate lines (``(index, offset)``), searched once and remembered."""
-        if self._candidates is None:
-            self._candidates = candidate_lines(self.data.lower(), max_line_bytes)
-        return self._candidates
-
-    def kept_within(self, context: int, max_line_bytes: int) -> int:
-        """How many of its lines its own candidates keep (with context, inside the block)."""
-        if self._kept is None:
-            kept = 0
-            reach = -1  # last index already counted
-            for index, _ in self.candidates(max_line_bytes):
-                low = max(index - context, reach + 1)
-                high = min(index + context, self.count - 1)
-                if high >= low:
-                    kept += high - low + 1
-                    reach = high
-            self._kept = kept
-        return self._kept
-
-    def has_candidate(self, max_line_bytes: int) -> bool:
-        """Whether any line is a candidate (stops at the first one when not yet searched)."""
-        if self._candidates is not None:
-            return bool(self._candidates)
-        return next(iter_candidates(self.data.lower(), max_line_bytes), None) is not None
 
 
 def _line_end(data: bytes, offset: int) -> int:
@@ -136,6 +93,7 @@ class Scanner:
         # The last lines before the next block, read or (after a skimmed block) pending.
         self._carry: list[Item | Pending] = []
         self._cover: int | None = None  # lines from here on hold ``latest_cap`` kept lines
+        self._step_headers = False  # CircleCI form: the log starts with a ``==> `` header
         self._cli_step: bytes | None = None  # step column of the last ``gh run view`` row
         self._cli_stale = False  # a marker line may have changed the step since that row
 
@@ -168,6 +126,8 @@ class Scanner:
         ring_lines = 0
         for data in iter_blocks(chunks, max_line_bytes=self._max_line_bytes):
             block = Block(data, self.total + 1)
+            if block.first == 1:
+                self._step_headers = starts_with_step_header(data)
             self.total = block.last
             ring.append(block)
             ring_bytes += len(data)
@@ -230,7 +190,8 @@ class Scanner:
         if block.count < self._context:
             self._settle_carry()  # older context lines may stay: read them in order now
         data = block.data
-        lines = dict(self._state_lines(block))
+        state, optional = self._state_lines(block)
+        lines = dict(state)
         last = self._last_lines(data, block.count, self._context)
         after = max(0, self._after - block.count)
         if last:
@@ -245,6 +206,8 @@ class Scanner:
             lines.update(last)
         read: dict[int, Item] = {}
         for index in sorted(lines):
+            if index in optional and index < carry_from and self.cleaner.in_section:
+                continue  # names a command, but inside a fold the fold is the step
             read[index] = self._feed(block, index, lines[index])
         carry: list[Item | Pending] = []
         for index, offset in sorted(last):
@@ -293,7 +256,8 @@ class Scanner:
             self._after = max(0, self._after - count, candidates[-1][0] + context - (count - 1))
         else:
             self._after = max(0, self._after - count)
-        lines.update(self._state_lines(block))
+        state, optional = self._state_lines(block)
+        lines.update(state)
         lines.update(self._last_lines(data, count, context))
         if tail_from is not None and block.last >= tail_from:
             lines.update(self._last_lines(data, count, block.last - tail_from + 1))
@@ -305,6 +269,14 @@ class Scanner:
         carry: list[Item | Pending] = []
         carry_from = count - context
         for index in sorted(lines):
+            if (
+                index in optional
+                and index not in kept
+                and index < carry_from
+                and (tail_from is None or block.first + index < tail_from)
+                and self.cleaner.in_section
+            ):
+                continue  # names a command, but inside a fold the fold is the step
             item = self._feed(block, index, lines[index])
             if index in kept:
                 self.keep(item)
@@ -330,15 +302,23 @@ class Scanner:
         oldest = block.last + 1 - self._context
         self._carry = [item for item in (*self._carry, *carry) if item[0] >= oldest]
 
-    def _state_lines(self, block: Block) -> list[tuple[int, int]]:
-        """Lines to feed the cleaner so that its state is right wherever a line is kept."""
+    def _state_lines(self, block: Block) -> tuple[list[tuple[int, int]], set[int]]:
+        """Lines to feed the cleaner so that its state is right wherever a line is kept, and
+        those of them that only matter outside a fold (see
+        :func:`~ci_rescue_core.logs.detect.split_state_lines`)."""
         data = block.data
-        found = state_lines(data, failure_seen=self.cleaner.failure_seen)
+        found, optional = split_state_lines(
+            data,
+            failure_seen=self.cleaner.failure_seen,
+            step_headers=self._step_headers,
+            first_line=self.cleaner.expects_command,
+            travis=self.cleaner.travis,
+        )
         rows = gh_cli_rows(data) if b"\t" in data else []
         if not rows:
             if found:
                 self._cli_stale = True
-            return found
+            return found, optional
         # ``gh run view --log`` rows: feed those where the step column changes, and the first
         # row after any other state line (a ``##[group]Run`` line switches the step too).
         markers = [index for index, _ in found]
@@ -356,7 +336,7 @@ class Scanner:
             step = column
         self._cli_step = step
         self._cli_stale = stale or position < len(markers)
-        return selected
+        return selected, optional - {index for index, _, _ in rows}
 
     @staticmethod
     def _last_lines(data: bytes, count: int, wanted: int) -> list[tuple[int, int]]:
@@ -378,5 +358,5 @@ class Scanner:
     def _feed_line(self, number: int, raw: bytes) -> Item:
         self._session.skip(number - self._fed - 1)
         self._fed = number
-        text, step, _ = self.cleaner.feed(decode_line(raw))
+        text, step, _ = self.cleaner.feed(decode_line(raw), number)
         return (number, text, step)
