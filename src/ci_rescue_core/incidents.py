@@ -122,3 +122,17 @@ def headline(incident: Incident, run: RunRef, outcomes: Sequence[Outcome]) -> st
         f"{run.repo}@{run.head_sha[:7]} {run.workflow or 'run'} failed "
         f"({', '.join(categories)}) — {action}"
     )
+
+
+def greens(run: RunRef, incident: Incident) -> bool:
+    """True when passing *run* shows *incident* fixed: a re-run of one of its runs passed, or a
+    run of the same workflow and branch started after its latest failure passed."""
+    if any(failed.run_id == run.run_id for failed in incident.runs):
+        return True
+    latest = incident.latest_run
+    return (
+        latest is not None
+        and latest.created_at is not None
+        and run.created_at is not None
+        and run.created_at > latest.created_at
+    )

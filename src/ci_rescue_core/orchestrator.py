@@ -18,7 +18,8 @@ import attrs
 
 from ci_rescue_core import incidents
 from ci_rescue_core.diagnose import Diagnostician
-from ci_rescue_core.errors import PayloadError, RescueError
+from ci_rescue_core.errors import PayloadError
+from ci_rescue_core.fix_proposer import FixProposer
 from ci_rescue_core.flake.hunter import FlakeHunter, flake_summary
 from ci_rescue_core.flake.keeper import QuarantineKeeper
 from ci_rescue_core.guard import WriteGuard
@@ -31,11 +32,9 @@ from ci_rescue_core.models import (
     IncidentStatus,
     JobRef,
     Mode,
-    Outcome,
-    OutcomeStatus,
     RunRef,
 )
-from ci_rescue_core.policy.engine import Action, Decision, decide
+from ci_rescue_core.policy.engine import Decision, decide
 from ci_rescue_core.policy.rules import Policy
 from ci_rescue_core.provider import Provider
 from ci_rescue_core.store import SQLiteStore, utc_now
@@ -113,6 +112,9 @@ class Rescuer:
         )
         self.flakes = FlakeHunter(store=store, provider=provider, hooks=hooks)
         self.quarantines = QuarantineKeeper(store=store, hooks=hooks, clock=clock)
+        self.fixer = FixProposer(
+            store=store, hooks=hooks, writer=self._writer, save=self._save, clock=clock
+        )
 
     # -- entry points ----------------------------------------------------------------------
 
@@ -197,7 +199,7 @@ class Rescuer:
             policy,
             frozenset(job.job_id for job in jobs if job.failed),
         )
-        incident, outcomes = self._apply(incident, run, decisions, policy)
+        incident, outcomes = self.fixer.apply(incident, run, decisions, policy)
         self.quarantines.record_applied(incident, outcomes, run.provider)
         self._notify(incident, incidents.headline(incident, run, outcomes))
         return HandleResult(
@@ -324,82 +326,13 @@ class Rescuer:
             incident = incidents.note(incident, "policy", "no strategy proposed a remedy", now)
         return self._save(incident, "policy"), decisions
 
-    def _apply(
-        self, incident: Incident, run: RunRef, decisions: Sequence[Decision], policy: Policy
-    ) -> tuple[Incident, list[Outcome]]:
-        outcomes: list[Outcome] = []
-        for decision in decisions:
-            if decision.action is Action.REJECT:
-                continue
-            remedy = decision.remedy
-            if decision.action is Action.PLAN:
-                outcome = Outcome(
-                    remedy=remedy, status=OutcomeStatus.PLANNED, detail=decision.reason
-                )
-            else:
-                outcome = self._apply_one(incident, run, decision, policy)
-            outcomes.append(outcome)
-            incident = attrs.evolve(
-                incident,
-                remedies=(*incident.remedies, remedy),
-                outcomes=(*incident.outcomes, outcome),
-                tracking_issue=outcome.link
-                if remedy.escalates and outcome.status is OutcomeStatus.APPLIED and outcome.link
-                else incident.tracking_issue,
-            )
-            incident = incidents.note(
-                incident,
-                "apply",
-                f"{remedy.kind}: {outcome.status.value}"
-                + (f" — {outcome.link}" if outcome.link else "")
-                + (f" — {outcome.error}" if outcome.error else "")
-                + (f" — {outcome.detail}" if outcome.detail and not outcome.error else ""),
-                self._clock(),
-                kind=remedy.kind,
-                status=outcome.status.value,
-                link=outcome.link,
-            )
-            incident = self._save(incident, "apply")
-        incident = attrs.evolve(incident, status=incidents.status_after(incident, outcomes))
-        return self._save(incident, "apply"), outcomes
-
-    def _apply_one(
-        self, incident: Incident, run: RunRef, decision: Decision, policy: Policy
-    ) -> Outcome:
-        remedy = decision.remedy
-        target = ",".join(sorted(remedy.job_ids)) or remedy.kind
-        if not self.store.claim_remedy(run.key, remedy.kind, target, incident.id):
-            return Outcome(
-                remedy=remedy,
-                status=OutcomeStatus.SKIPPED,
-                detail=f"already applied to {run.key}",
-            )
-        try:
-            outcome = self.hooks.apply_remedy(
-                remedy=remedy, incident=incident, run=run, provider=self._writer, policy=policy
-            )
-        except RescueError as exc:
-            outcome = Outcome(remedy=remedy, status=OutcomeStatus.FAILED, error=str(exc))
-        except BaseException:
-            self.store.finish_remedy(run.key, remedy.kind, target, status="failed", error="aborted")
-            raise
-        self.store.finish_remedy(
-            run.key,
-            remedy.kind,
-            target,
-            status=outcome.status.value,
-            link=outcome.link,
-            error=outcome.error,
-        )
-        return outcome
-
     def _resolve(self, run: RunRef) -> HandleResult:
         now = self._clock()
         resolved = []
         for incident in self.store.open_incidents(
             run.repo, workflow=run.workflow, branch=run.head_branch
         ):
-            if not greens(run, incident):
+            if not incidents.greens(run, incident):
                 continue
             closed = attrs.evolve(incident, status=IncidentStatus.RESOLVED, resolved_at=now)
             closed = incidents.note(
@@ -449,20 +382,6 @@ class Rescuer:
                 incident, "notify", f"notifier {plugin} failed: {error}", self._clock()
             )
             self.store.save_incident(incident)
-
-
-def greens(run: RunRef, incident: Incident) -> bool:
-    """True when passing *run* shows *incident* fixed: a re-run of one of its runs passed, or a
-    run of the same workflow and branch started after its latest failure passed."""
-    if any(failed.run_id == run.run_id for failed in incident.runs):
-        return True
-    latest = incident.latest_run
-    return (
-        latest is not None
-        and latest.created_at is not None
-        and run.created_at is not None
-        and run.created_at > latest.created_at
-    )
 
 
 def parse_json_body(body: bytes) -> Mapping[str, Any]:
