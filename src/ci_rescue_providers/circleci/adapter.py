@@ -15,13 +15,13 @@ from typing import Any
 import attrs
 import httpx
 
+from ci_rescue_core.drafts import ChangeRequestDraft, DraftedWrites, IssueDraft
 from ci_rescue_core.errors import NotFoundError, ProviderError
 from ci_rescue_core.models import CIEvent, JobRef, RunRef
 from ci_rescue_core.provider import (
     Annotation,
     Capability,
     ChangeRequestRef,
-    FileEdit,
     IssueRef,
     Provider,
     TestResult,
@@ -55,7 +55,7 @@ OWN_CAPABILITIES = frozenset(
 )
 
 
-class CircleCIProvider:
+class CircleCIProvider(DraftedWrites):
     """CircleCI (API v2; v1.1 only for step output) on ``httpx``.
 
     :param client: API v2 root as ``base_url``, ``Circle-Token`` header, retries, no redirects.
@@ -289,53 +289,17 @@ class CircleCIProvider:
 
     # -- through the VCS companion ---------------------------------------------------------
 
-    def open_issue(
-        self,
-        repo: str,
-        *,
-        title: str,
-        body: str,
-        labels: Sequence[str] = (),
-        assignees: Sequence[str] = (),
-        marker: str | None = None,
-    ) -> IssueRef:
-        """Open (or comment on) an issue of the project's repository, through the companion."""
+    def submit_issue(self, repo: str, draft: IssueDraft) -> IssueRef:
+        """``open_issue``: open (or comment on) an issue of the project's repository, through
+        the companion."""
         companion = self._companion.provider("open issues")
-        return companion.open_issue(
-            self._companion.repo(repo),
-            title=title,
-            body=body,
-            labels=labels,
-            assignees=assignees,
-            marker=marker,
-        )
+        return draft.submit_to(companion, self._companion.repo(repo))
 
-    def open_change_request(
-        self,
-        repo: str,
-        *,
-        branch: str,
-        title: str,
-        body: str,
-        edits: Sequence[FileEdit],
-        base: str | None = None,
-        labels: Sequence[str] = (),
-        draft: bool = False,
-        auto_merge: bool = False,
-    ) -> ChangeRequestRef:
-        """Open a pull / merge request on the project's repository, through the companion."""
+    def submit_change_request(self, repo: str, draft: ChangeRequestDraft) -> ChangeRequestRef:
+        """``open_change_request``: open a pull / merge request on the project's repository,
+        through the companion."""
         companion = self._companion.provider("open change requests")
-        return companion.open_change_request(
-            self._companion.repo(repo),
-            branch=branch,
-            title=title,
-            body=body,
-            edits=edits,
-            base=base,
-            labels=labels,
-            draft=draft,
-            auto_merge=auto_merge,
-        )
+        return draft.submit_to(companion, self._companion.repo(repo))
 
     def comment(self, repo: str, number: str, body: str) -> str:
         """Comment on a change request or issue, through the companion."""

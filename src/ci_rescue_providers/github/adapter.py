@@ -12,13 +12,13 @@ import httpx
 from github.Repository import Repository
 from github.WorkflowRun import WorkflowRun
 
+from ci_rescue_core.drafts import ChangeRequestDraft, DraftedWrites, IssueDraft
 from ci_rescue_core.errors import AuthenticationError, PayloadError, ProviderError
 from ci_rescue_core.models import CIEvent, JobRef, RunRef
 from ci_rescue_core.provider import (
     Annotation,
     Capability,
     ChangeRequestRef,
-    FileEdit,
     IssueRef,
     TestResult,
 )
@@ -44,7 +44,7 @@ LOG_CHUNK_BYTES = 256 * 1024
 PULL_REQUEST_EVENTS = frozenset({"pull_request", "pull_request_target"})
 
 
-class GitHubProvider:
+class GitHubProvider(DraftedWrites):
     """GitHub Actions through PyGithub (and httpx for the unauthenticated log blobs).
 
     :param clients: where the PyGithub client of each repository comes from (a
@@ -297,62 +297,28 @@ class GitHubProvider:
                 if exc.status != 409:
                     raise
 
-    def open_issue(
-        self,
-        repo: str,
-        *,
-        title: str,
-        body: str,
-        labels: Sequence[str] = (),
-        assignees: Sequence[str] = (),
-        marker: str | None = None,
-    ) -> IssueRef:
-        """Open an issue, or comment on the open one whose body carries *marker* (found among
-        the labelled issues, else among the newest open ones: see
+    def submit_issue(self, repo: str, draft: IssueDraft) -> IssueRef:
+        """``open_issue``: open an issue, or comment on the open one whose body carries the
+        marker (found among the labelled issues, else among the newest open ones: see
         :mod:`~ci_rescue_providers.github.issues`)."""
         with self._translated(f"issues of {repo}", needs="issues: write"):
-            return issues.open_issue(
-                self._repo(repo),
-                title=title,
-                body=body,
-                labels=labels,
-                assignees=assignees,
-                marker=marker,
-            )
+            return issues.open_issue(self._repo(repo), draft)
 
-    def open_change_request(
-        self,
-        repo: str,
-        *,
-        branch: str,
-        title: str,
-        body: str,
-        edits: Sequence[FileEdit],
-        base: str | None = None,
-        labels: Sequence[str] = (),
-        draft: bool = False,
-        auto_merge: bool = False,
-    ) -> ChangeRequestRef:
-        """One commit with *edits* on new branch *branch* off *base*, and its pull request.
+    def submit_change_request(self, repo: str, draft: ChangeRequestDraft) -> ChangeRequestRef:
+        """``open_change_request``: one commit with the edits on the new branch off the base,
+        and its pull request.
 
-        Reuses the open pull request from *branch* (``created=False``); refuses a *branch* that
+        Reuses the open pull request from the branch (``created=False``); refuses a branch that
         exists without one (:class:`WriteRefusedError`). ``auto_merge`` goes through GraphQL's
         ``enablePullRequestAutoMerge``; the result says whether GitHub accepted it.
         """
         with self._translated(
-            f"change request {branch} in {repo}",
+            f"change request {draft.branch} in {repo}",
             needs="contents: write and pull_requests: write",
         ):
             return changes.open_change_request(
                 self._repo(repo),
-                branch=branch,
-                title=title,
-                body=body,
-                edits=edits,
-                base=base,
-                labels=labels,
-                draft=draft,
-                auto_merge=auto_merge,
+                draft,
                 may_write_workflows=lambda: self._clients.may_write_workflows(repo),
                 credentials=self._clients.credentials,
             )

@@ -22,6 +22,7 @@ from github.InputGitTreeElement import InputGitTreeElement
 from github.PullRequest import PullRequest
 from github.Repository import Repository
 
+from ci_rescue_core.drafts import ChangeRequestDraft
 from ci_rescue_core.errors import PayloadError, PermissionDeniedError, WriteRefusedError
 from ci_rescue_core.provider import ChangeRequestRef, FileEdit
 
@@ -135,24 +136,19 @@ def _auto_merge(pull: PullRequest) -> bool:
 
 def open_change_request(
     repo: Repository,
+    request: ChangeRequestDraft,
     *,
-    branch: str,
-    title: str,
-    body: str,
-    edits: Sequence[FileEdit],
-    base: str | None,
-    labels: Sequence[str],
-    draft: bool,
-    auto_merge: bool,
     may_write_workflows: Callable[[], bool | None],
     credentials: str,
 ) -> ChangeRequestRef:
-    """Open a pull request from new branch *branch* off *base* with *edits* (see module doc).
+    """Open a pull request from new branch ``request.branch`` off ``request.base`` with
+    ``request.edits`` (see module doc).
 
     :raises WriteRefusedError: when *branch* exists without an open pull request from it, or is
         the base itself.
     :raises PermissionDeniedError: when a workflow file is edited and the credentials may not.
     """
+    branch, edits, title = request.branch, request.edits, request.title
     validate_request(branch, edits)
     owner = repo.full_name.split("/")[0]
     pull = _existing_pull(repo, owner, branch)
@@ -164,7 +160,7 @@ def open_change_request(
             created=False,
             auto_merge=pull.auto_merge is not None,
         )
-    base_name = base or repo.default_branch
+    base_name = request.base or repo.default_branch
     if branch == base_name:
         raise WriteRefusedError(
             f"refusing to write to {base_name} of {repo.full_name}: a change request needs a "
@@ -191,7 +187,9 @@ def open_change_request(
     commit = repo.create_git_commit(title, tree, [base_commit])
     ref = _create_branch(repo, branch, commit.sha)
     try:
-        pull = repo.create_pull(base=base_name, head=branch, title=title, body=body, draft=draft)
+        pull = repo.create_pull(
+            base=base_name, head=branch, title=title, body=request.body, draft=request.draft
+        )
     except BaseException as exc:
         found = _existing_pull(repo, owner, branch) if _ambiguous(exc) else None
         if found is None:
@@ -199,9 +197,9 @@ def open_change_request(
                 ref.delete()
             raise
         pull = found  # GitHub failed to answer but opened it
-    if labels:
-        pull.add_to_labels(*labels)
-    merged = _auto_merge(pull) if auto_merge else False
+    if request.labels:
+        pull.add_to_labels(*request.labels)
+    merged = _auto_merge(pull) if request.auto_merge else False
     return ChangeRequestRef(
         url=pull.html_url, number=str(pull.number), branch=branch, created=True, auto_merge=merged
     )

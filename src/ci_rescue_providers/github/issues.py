@@ -15,6 +15,7 @@ import github
 import requests
 from github.Repository import Repository
 
+from ci_rescue_core.drafts import IssueDraft
 from ci_rescue_core.provider import IssueRef
 from ci_rescue_providers.github.listing import listed
 
@@ -74,29 +75,22 @@ def _created_issue(
     return None
 
 
-def open_issue(
-    repository: Repository,
-    *,
-    title: str,
-    body: str,
-    labels: Sequence[str],
-    assignees: Sequence[str],
-    marker: str | None,
-) -> IssueRef:
-    """Comment on the open issue carrying *marker*, or open a new one.
+def open_issue(repository: Repository, draft: IssueDraft) -> IssueRef:
+    """Comment on the open issue carrying ``draft.marker``, or open a new one.
 
     When GitHub fails to confirm the new issue (5xx, lost answer), it is looked for before the
     error is raised: found, it is the one created.
     """
+    title, body, marker = draft.title, draft.body, draft.marker
     if marker:
-        data = find_marked_issue(repository, marker, labels)
+        data = find_marked_issue(repository, marker, draft.labels)
         if data is not None:
             number = int(data["number"])
             repository.get_issue(number).create_comment(body)
             return IssueRef(url=str(data.get("html_url") or ""), number=str(number), created=False)
     try:
         issue = repository.create_issue(
-            title=title, body=body, labels=list(labels), assignees=list(assignees)
+            title=title, body=body, labels=list(draft.labels), assignees=list(draft.assignees)
         )
     except (github.GithubException, requests.exceptions.RequestException) as exc:
         found = (

@@ -13,13 +13,13 @@ import gitlab.exceptions as glexc
 import requests
 from gitlab.v4.objects import Project
 
+from ci_rescue_core.drafts import ChangeRequestDraft, DraftedWrites, IssueDraft
 from ci_rescue_core.errors import AuthenticationError, NotFoundError, PayloadError
 from ci_rescue_core.models import CIEvent, JobRef, RunRef
 from ci_rescue_core.provider import (
     Annotation,
     Capability,
     ChangeRequestRef,
-    FileEdit,
     IssueRef,
     TestResult,
 )
@@ -41,7 +41,7 @@ LOG_CHUNK_BYTES = 256 * 1024
 _OUTCOMES = {"success": "pass", "failed": "fail", "error": "error", "skipped": "skip"}
 
 
-class GitLabProvider:
+class GitLabProvider(DraftedWrites):
     """GitLab CI through python-gitlab, for gitlab.com or any self-managed instance.
 
     A run is a pipeline; its attempt is rebuilt from the jobs' retries (see
@@ -257,54 +257,17 @@ class GitLabProvider:
             project = self._project(run.repo)
             project.pipelines.get(_numeric(run.run_id, "pipeline id"), lazy=True).cancel()
 
-    def open_issue(
-        self,
-        repo: str,
-        *,
-        title: str,
-        body: str,
-        labels: Sequence[str] = (),
-        assignees: Sequence[str] = (),
-        marker: str | None = None,
-    ) -> IssueRef:
-        """Open an issue (labels created as ``#RRGGBB``), or note on the open one with *marker*."""
+    def submit_issue(self, repo: str, draft: IssueDraft) -> IssueRef:
+        """``open_issue``: an issue (labels created as ``#RRGGBB``), or a note on the open one
+        with the marker."""
         with self._translated(f"issues of {repo}"):
-            return writes.open_issue(
-                self._gl,
-                self._project(repo),
-                title=title,
-                body=body,
-                labels=labels,
-                assignees=assignees,
-                marker=marker,
-            )
+            return writes.open_issue(self._gl, self._project(repo), draft)
 
-    def open_change_request(
-        self,
-        repo: str,
-        *,
-        branch: str,
-        title: str,
-        body: str,
-        edits: Sequence[FileEdit],
-        base: str | None = None,
-        labels: Sequence[str] = (),
-        draft: bool = False,
-        auto_merge: bool = False,
-    ) -> ChangeRequestRef:
-        """One commit (``start_branch`` creates *branch* off *base*), then a merge request."""
-        with self._translated(f"merge request from {branch} in {repo}"):
-            return writes.open_change_request(
-                self._gl.projects.get(repo),
-                branch=branch,
-                title=title,
-                body=body,
-                edits=edits,
-                base=base,
-                labels=labels,
-                draft=draft,
-                auto_merge=auto_merge,
-            )
+    def submit_change_request(self, repo: str, draft: ChangeRequestDraft) -> ChangeRequestRef:
+        """``open_change_request``: one commit (``start_branch`` creates the branch off the
+        base), then a merge request."""
+        with self._translated(f"merge request from {draft.branch} in {repo}"):
+            return writes.open_change_request(self._gl.projects.get(repo), draft)
 
     def comment(self, repo: str, number: str, body: str) -> str:
         """A note on merge request ``!N`` (or ``N``) or issue ``#N``; returns the note's URL."""

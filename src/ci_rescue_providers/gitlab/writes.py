@@ -25,6 +25,7 @@ import gitlab.exceptions as glexc
 import requests
 from gitlab.v4.objects import Project, ProjectIssue, ProjectMergeRequest
 
+from ci_rescue_core.drafts import ChangeRequestDraft, IssueDraft
 from ci_rescue_core.errors import PayloadError, WriteRefusedError
 from ci_rescue_core.models import RunRef
 from ci_rescue_core.provider import Annotation, ChangeRequestRef, FileEdit, IssueRef
@@ -83,21 +84,14 @@ def user_ids(gl: gitlab.Gitlab, usernames: Sequence[str]) -> list[int]:
     return list(dict.fromkeys(found))
 
 
-def open_issue(
-    gl: gitlab.Gitlab,
-    project: Project,
-    *,
-    title: str,
-    body: str,
-    labels: Sequence[str],
-    assignees: Sequence[str],
-    marker: str | None,
-) -> IssueRef:
-    """Open an issue, or add a note to the open issue whose description carries *marker*.
+def open_issue(gl: gitlab.Gitlab, project: Project, draft: IssueDraft) -> IssueRef:
+    """Open an issue, or add a note to the open issue whose description carries
+    ``draft.marker``.
 
     When GitLab fails to confirm the new issue, it is looked for (by *marker*, else by title
     and description among the newest open issues) before the error is raised.
     """
+    title, body, marker, labels = draft.title, draft.body, draft.marker, draft.labels
     if marker:
         existing = find_marked_issue(project, marker, labels)
         if existing is not None:
@@ -105,7 +99,7 @@ def open_issue(
             return IssueRef(url=str(existing.web_url), number=str(existing.iid), created=False)
     ensure_labels(project, labels)
     data: dict[str, Any] = {"title": title, "description": body, "labels": list(labels)}
-    ids = user_ids(gl, assignees)
+    ids = user_ids(gl, draft.assignees)
     if ids:
         data["assignee_ids"] = ids
     try:
@@ -199,20 +193,11 @@ def _actions(project: Project, edits: Sequence[FileEdit], base: str) -> list[dic
     return actions
 
 
-def open_change_request(
-    project: Project,
-    *,
-    branch: str,
-    title: str,
-    body: str,
-    edits: Sequence[FileEdit],
-    base: str | None,
-    labels: Sequence[str],
-    draft: bool,
-    auto_merge: bool,
-) -> ChangeRequestRef:
-    """Commit *edits* to a new *branch* off *base* and open a merge request from it."""
-    target = base or str(project.default_branch)
+def open_change_request(project: Project, request: ChangeRequestDraft) -> ChangeRequestRef:
+    """Commit ``request.edits`` to a new ``request.branch`` off ``request.base`` and open a
+    merge request from it."""
+    branch, title, body, draft = request.branch, request.title, request.body, request.draft
+    target = request.base or str(project.default_branch)
     if not branch or branch in (target, str(project.default_branch)):
         raise WriteRefusedError(
             f"refusing to write to {branch!r}: changes go to a new branch, never to "
@@ -226,7 +211,7 @@ def open_change_request(
             f"branch {branch!r} already exists in {project.path_with_namespace} without an "
             "open merge request; ci-rescue never writes to an existing branch"
         )
-    actions = _actions(project, edits, target)
+    actions = _actions(project, request.edits, target)
     if not actions:
         raise PayloadError(f"the change request {title!r} changes no file")
     _commit_to_new_branch(
@@ -239,14 +224,14 @@ def open_change_request(
         },
     )
     try:
-        ensure_labels(project, labels)
+        ensure_labels(project, request.labels)
         mr = project.mergerequests.create(
             {
                 "source_branch": branch,
                 "target_branch": target,
                 "title": f"Draft: {title}" if draft else title,
                 "description": body,
-                "labels": list(labels),
+                "labels": list(request.labels),
                 "remove_source_branch": True,
             }
         )
@@ -259,7 +244,7 @@ def open_change_request(
             raise
         mr = found  # GitLab failed to answer but opened it
     merging = False
-    if auto_merge and not draft:
+    if request.auto_merge and not draft:
         merging = _ask_auto_merge(project, mr)
     return _change_ref(mr, branch, created=True, auto_merge=merging)
 
