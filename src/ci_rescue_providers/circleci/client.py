@@ -9,8 +9,9 @@ from urllib.parse import quote
 
 import httpx
 
-from ci_rescue_core.errors import AuthenticationError, ConfigError, ProviderError
+from ci_rescue_core.errors import ConfigError, ProviderError
 from ci_rescue_providers.circleci.errors import PROVIDER, error_for_response, error_for_transport
+from ci_rescue_providers.common.auth import missing_token
 
 __all__ = ["CircleCIClient", "slug_path"]
 
@@ -69,11 +70,12 @@ class CircleCIClient:
 
     def _check_token(self, resource: str) -> None:
         if not self.has_token:
-            raise AuthenticationError(
-                f"no CircleCI token to access {resource}: set the environment variable "
-                f"{self.token_env} to a personal API token",
+            raise missing_token(
+                resource,
                 provider=PROVIDER,
-                resource=resource,
+                provider_label="CircleCI",
+                token_env=self.token_env,
+                kind="a personal API token",
             )
 
     def request_json(

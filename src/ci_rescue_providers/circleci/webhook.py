@@ -27,6 +27,7 @@ from ci_rescue_providers.circleci.runs import (
     normalised,
     parse_time,
 )
+from ci_rescue_providers.common.auth import require_secret
 
 __all__ = [
     "EVENT_TYPES",
@@ -66,11 +67,7 @@ def verify_signature(
     :raises SignatureError: when no secret is configured, the header is missing, has no ``v1``
         value, or no ``v1`` value matches.
     """
-    if not secret:
-        raise SignatureError(
-            f"no webhook secret configured for circleci (set {secret_env}); "
-            "refusing to trust an unsigned delivery"
-        )
+    secret = require_secret(secret, provider="circleci", secret_env=secret_env)
     lowered = {key.lower(): value for key, value in headers.items()}
     received = lowered.get(SIGNATURE_HEADER)
     if not received:

@@ -13,7 +13,7 @@ from github.Repository import Repository
 from github.WorkflowRun import WorkflowRun
 
 from ci_rescue_core.drafts import ChangeRequestDraft, DraftedWrites, IssueDraft
-from ci_rescue_core.errors import AuthenticationError, PayloadError, ProviderError
+from ci_rescue_core.errors import ProviderError
 from ci_rescue_core.models import CIEvent, JobRef, RunRef
 from ci_rescue_core.provider import (
     Annotation,
@@ -22,6 +22,8 @@ from ci_rescue_core.provider import (
     IssueRef,
     TestResult,
 )
+from ci_rescue_providers.common.auth import missing_token
+from ci_rescue_providers.common.reads import LOG_CHUNK_BYTES, first_file, guarded, numeric
 from ci_rescue_providers.github import changes, issues, reporting
 from ci_rescue_providers.github.check_events import (
     CHECK_EVENTS,
@@ -40,7 +42,6 @@ from ci_rescue_providers.github.webhook import (
     verify_signature,
 )
 
-LOG_CHUNK_BYTES = 256 * 1024
 PULL_REQUEST_EVENTS = frozenset({"pull_request", "pull_request_target"})
 
 
@@ -180,13 +181,9 @@ class GitHubProvider(DraftedWrites):
                 )
             with self._blobs.stream("GET", location) as response:
                 response.raise_for_status()
-                yield self._guarded(response.iter_bytes(LOG_CHUNK_BYTES), resource)
-
-    def _guarded(self, chunks: Iterator[bytes], resource: str) -> Iterator[bytes]:
-        """*chunks* with a download that breaks off half-way raised as a ``ProviderError``
-        where the consumer reads, not later when the stream is closed."""
-        with self._translated(resource):
-            yield from chunks
+                yield guarded(
+                    response.iter_bytes(LOG_CHUNK_BYTES), lambda: self._translated(resource)
+                )
 
     def list_runs(
         self,
@@ -237,11 +234,8 @@ class GitHubProvider(DraftedWrites):
         self, repo: str, paths: Sequence[str], *, ref: str | None = None
     ) -> list[str]:
         """Owners of *paths* from the first CODEOWNERS of ``.github/``, the root, ``docs/``."""
-        for location in CODEOWNERS_LOCATIONS:
-            text = self.read_file(repo, location, ref=ref)
-            if text is not None:
-                return owners_of(parse_codeowners(text), paths)
-        return []
+        text = first_file(lambda path: self.read_file(repo, path, ref=ref), CODEOWNERS_LOCATIONS)
+        return [] if text is None else owners_of(parse_codeowners(text), paths)
 
     def test_results(self, job: JobRef) -> list[TestResult]:
         """GitHub has no per-test API: results come from logs and JUnit artifacts."""
@@ -367,11 +361,8 @@ class GitHubProvider(DraftedWrites):
 
     def _translated(self, resource: str, *, needs: str | None = None) -> Any:
         if not self._has_token:
-            raise AuthenticationError(
-                f"no GitHub token to access {resource}: set the environment variable "
-                f"{self._token_env}",
-                provider=self.name,
-                resource=resource,
+            raise missing_token(
+                resource, provider=self.name, provider_label="GitHub", token_env=self._token_env
             )
         return translated(
             resource, credentials=self._clients.credentials, base_url=self._base_url, needs=needs
@@ -379,7 +370,4 @@ class GitHubProvider(DraftedWrites):
 
 
 def _numeric(value: str, what: str) -> int:
-    try:
-        return int(value)
-    except ValueError:
-        raise PayloadError(f"GitHub {what} must be numeric, got {value!r}") from None
+    return numeric(value, what, provider_label="GitHub")

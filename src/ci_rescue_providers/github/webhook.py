@@ -15,6 +15,7 @@ from typing import Any
 
 from ci_rescue_core.errors import PayloadError, SignatureError
 from ci_rescue_core.models import CIEvent, JobRef, RunRef
+from ci_rescue_providers.common.auth import require_secret
 
 PROVIDER = "github"
 SIGNATURE_HEADER = "x-hub-signature-256"
@@ -34,11 +35,7 @@ def verify_signature(
     :raises SignatureError: when no secret is configured, the header is missing or malformed,
         or the digest does not match.
     """
-    if not secret:
-        raise SignatureError(
-            f"no webhook secret configured for github (set {secret_env}); "
-            "refusing to trust an unsigned delivery"
-        )
+    secret = require_secret(secret, provider="github", secret_env=secret_env)
     lowered = {key.lower(): value for key, value in headers.items()}
     received = lowered.get(SIGNATURE_HEADER)
     if not received:

@@ -14,7 +14,7 @@ import requests
 from gitlab.v4.objects import Project
 
 from ci_rescue_core.drafts import ChangeRequestDraft, DraftedWrites, IssueDraft
-from ci_rescue_core.errors import AuthenticationError, NotFoundError, PayloadError
+from ci_rescue_core.errors import NotFoundError, PayloadError
 from ci_rescue_core.models import CIEvent, JobRef, RunRef
 from ci_rescue_core.provider import (
     Annotation,
@@ -23,6 +23,8 @@ from ci_rescue_core.provider import (
     IssueRef,
     TestResult,
 )
+from ci_rescue_providers.common.auth import missing_token
+from ci_rescue_providers.common.reads import LOG_CHUNK_BYTES, first_file, guarded, numeric
 from ci_rescue_providers.gitlab import writes
 from ci_rescue_providers.gitlab.attempts import AttemptIndex
 from ci_rescue_providers.gitlab.codeowners import CODEOWNERS_PATHS
@@ -37,7 +39,6 @@ from ci_rescue_providers.gitlab.mapping import (
 from ci_rescue_providers.gitlab.webhook import delivery_id as webhook_delivery_id
 from ci_rescue_providers.gitlab.webhook import parse_event, verify_webhook
 
-LOG_CHUNK_BYTES = 256 * 1024
 _OUTCOMES = {"success": "pass", "failed": "fail", "error": "error", "skipped": "skip"}
 
 
@@ -135,15 +136,11 @@ class GitLabProvider(DraftedWrites):
             if not isinstance(response, requests.Response):  # pragma: no cover - defensive
                 raise PayloadError(f"GitLab answered the {resource} with JSON, not text")
             try:
-                yield self._guarded(response.iter_content(LOG_CHUNK_BYTES), resource)
+                yield guarded(
+                    response.iter_content(LOG_CHUNK_BYTES), lambda: self._translated(resource)
+                )
             finally:
                 response.close()
-
-    def _guarded(self, chunks: Iterator[bytes], resource: str) -> Iterator[bytes]:
-        """*chunks* with a download that breaks off half-way raised as a ``ProviderError``
-        where the consumer reads, not later when the stream is closed."""
-        with self._translated(resource):
-            yield from chunks
 
     def list_runs(
         self,
@@ -213,11 +210,8 @@ class GitLabProvider(DraftedWrites):
         self, repo: str, paths: Sequence[str], *, ref: str | None = None
     ) -> list[str]:
         """Owners from the first of ``CODEOWNERS``, ``docs/CODEOWNERS``, ``.gitlab/CODEOWNERS``."""
-        for location in CODEOWNERS_PATHS:
-            text = self.read_file(repo, location, ref=ref)
-            if text is not None:
-                return owners_from(text, paths)
-        return []
+        text = first_file(lambda path: self.read_file(repo, path, ref=ref), CODEOWNERS_PATHS)
+        return [] if text is None else owners_from(text, paths)
 
     # -- writes ----------------------------------------------------------------------------
 
@@ -312,11 +306,8 @@ class GitLabProvider(DraftedWrites):
 
     def _translated(self, resource: str) -> AbstractContextManager[None]:
         if not self._has_token:
-            raise AuthenticationError(
-                f"no GitLab token to access {resource}: set the environment variable "
-                f"{self._token_env}",
-                provider=self.name,
-                resource=resource,
+            raise missing_token(
+                resource, provider=self.name, provider_label="GitLab", token_env=self._token_env
             )
         return translated(resource, token_env=self._token_env, base_url=self._gl.url)
 
@@ -346,10 +337,7 @@ def _test_result(case: Mapping[str, Any]) -> TestResult:
 
 
 def _numeric(value: str, what: str) -> int:
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        raise PayloadError(f"GitLab {what} must be numeric, got {value!r}") from None
+    return numeric(value, what, provider_label="GitLab")
 
 
 def _encoded(repo: str) -> str:

@@ -28,6 +28,7 @@ from typing import Any
 
 from ci_rescue_core.errors import PayloadError, SignatureError
 from ci_rescue_core.models import CIEvent, JobRef, RunRef
+from ci_rescue_providers.common.auth import require_secret
 from ci_rescue_providers.gitlab.failure_reasons import failure_category
 from ci_rescue_providers.gitlab.mapping import (
     PROVIDER,
@@ -85,11 +86,9 @@ def verify_webhook(
     :param secret_env: named in the error when no secret is configured.
     :raises SignatureError: no secret configured, nothing to check, or a mismatch.
     """
-    if not secret:
-        raise SignatureError(
-            f"no webhook secret configured for gitlab (set {secret_env}); "
-            "refusing to trust an unauthenticated delivery"
-        )
+    secret = require_secret(
+        secret, provider="gitlab", secret_env=secret_env, untrusted="unauthenticated"
+    )
     lowered = {key.lower(): value for key, value in headers.items()}
     token = lowered.get("x-gitlab-token")
     signature = lowered.get("webhook-signature")

@@ -1,0 +1,1 @@
+"""What the GitHub, GitLab and CircleCI adapters share: small helpers with one job each."""
