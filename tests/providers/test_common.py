@@ -7,9 +7,19 @@ from contextlib import contextmanager
 
 import pytest
 
-from ci_rescue_core.errors import AuthenticationError, PayloadError, ProviderError, SignatureError
+from ci_rescue_core.errors import (
+    AuthenticationError,
+    NotFoundError,
+    PayloadError,
+    PermissionDeniedError,
+    ProviderError,
+    ProviderUnavailableError,
+    RateLimitedError,
+    SignatureError,
+)
 from ci_rescue_providers.common.auth import missing_token, require_secret
 from ci_rescue_providers.common.reads import first_file, guarded, numeric
+from ci_rescue_providers.common.status import StatusWording, error_for_status
 
 
 def test_numeric_names_provider_and_kind() -> None:
@@ -57,3 +67,43 @@ def test_missing_token_and_secret() -> None:
     assert require_secret("s", provider="github", secret_env="S") == "s"
     with pytest.raises(SignatureError, match="refusing to trust an unsigned delivery"):
         require_secret(None, provider="github", secret_env="S")
+
+
+WORDING = StatusWording(
+    unauthorized="401 on {resource}",
+    forbidden="403 on {resource}{hint}",
+    not_found="404 on {resource}",
+    rate_limited="429 on {resource}: {message}",
+    unavailable="{status} on {resource}",
+    other="{status} {message}",
+)
+
+
+@pytest.mark.parametrize(
+    ("status", "kind", "text"),
+    [
+        (401, AuthenticationError, "p: 401 on r"),
+        (403, PermissionDeniedError, "p: 403 on r; needs x"),
+        (404, NotFoundError, "p: 404 on r"),
+        (429, RateLimitedError, "p: 429 on r: {m}"),
+        (503, ProviderUnavailableError, "p: 503 on r"),
+        (422, ProviderError, "p: 422 {m}"),
+        (None, ProviderError, "p: None {m}"),
+    ],
+)
+def test_error_for_status_picks_type_and_wording(
+    status: int | None, kind: type[ProviderError], text: str
+) -> None:
+    error = error_for_status(
+        status,
+        WORDING,
+        provider="p",
+        resource="r",
+        message="{m}",
+        retry_after=2.0,
+        hint="; needs x",
+    )
+    assert type(error) is kind
+    assert str(error) == text
+    assert (error.status, error.resource) == (status, "r")
+    assert getattr(error, "retry_after", 2.0) == 2.0

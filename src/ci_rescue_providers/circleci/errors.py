@@ -4,15 +4,9 @@ from __future__ import annotations
 
 import httpx
 
-from ci_rescue_core.errors import (
-    AuthenticationError,
-    NotFoundError,
-    PermissionDeniedError,
-    ProviderError,
-    ProviderUnavailableError,
-    RateLimitedError,
-)
+from ci_rescue_core.errors import ProviderError, ProviderUnavailableError
 from ci_rescue_providers.circleci.transport import retry_after_seconds
+from ci_rescue_providers.common.status import StatusWording, error_for_status
 
 PROVIDER = "circleci"
 
@@ -30,55 +24,34 @@ def message_of(response: httpx.Response) -> str:
     return response.reason_phrase or f"HTTP {response.status_code}"
 
 
+_WORDING = StatusWording(
+    unauthorized=(
+        "token rejected (401 {message}) while reading {resource}; check the personal API "
+        "token in {token_env} (project tokens do not work with API v2)"
+    ),
+    forbidden=(
+        "the token in {token_env} may not access {resource} (403 {message}); "
+        "its user needs write access to the project"
+    ),
+    not_found=(
+        "{resource} not found (404 {message}) — it does not exist or the token in "
+        "{token_env} cannot see it"
+    ),
+    rate_limited=(
+        "rate limited while accessing {resource} (429 {message}){waited}; "
+        "raise max_wait or try again later"
+    ),
+    unavailable="the CircleCI API kept failing on {resource} ({status} {message})",
+    other="{resource}: {status} {message}",
+)
+
+
 def error_for_response(response: httpx.Response, resource: str, token_env: str) -> ProviderError:
     """The most specific error for an unsuccessful answer about *resource*.
 
     :param token_env: the variable the token came from, named in 401/403 errors.
     """
     status = response.status_code
-    message = message_of(response)
-    if status == 401:
-        return AuthenticationError(
-            f"token rejected (401 {message}) while reading {resource}; check the personal API "
-            f"token in {token_env} (project tokens do not work with API v2)",
-            provider=PROVIDER,
-            status=status,
-            resource=resource,
-        )
-    if status == 403:
-        return PermissionDeniedError(
-            f"the token in {token_env} may not access {resource} (403 {message}); "
-            "its user needs write access to the project",
-            provider=PROVIDER,
-            status=status,
-            resource=resource,
-        )
-    if status == 404:
-        return NotFoundError(
-            f"{resource} not found (404 {message}) — it does not exist or the token in "
-            f"{token_env} cannot see it",
-            provider=PROVIDER,
-            status=status,
-            resource=resource,
-        )
-    if status == 429:
-        retry_after = retry_after_seconds(response)
-        waited = f"; it asked to wait {retry_after:.0f}s" if retry_after is not None else ""
-        return RateLimitedError(
-            f"rate limited while accessing {resource} (429 {message}){waited}; "
-            "raise max_wait or try again later",
-            provider=PROVIDER,
-            status=status,
-            resource=resource,
-            retry_after=retry_after,
-        )
-    if status >= 500:
-        return ProviderUnavailableError(
-            f"the CircleCI API kept failing on {resource} ({status} {message})",
-            provider=PROVIDER,
-            status=status,
-            resource=resource,
-        )
     if 300 <= status < 400:
         location = response.headers.get("location", "?")
         return ProviderError(
@@ -88,8 +61,16 @@ def error_for_response(response: httpx.Response, resource: str, token_env: str) 
             status=status,
             resource=resource,
         )
-    return ProviderError(
-        f"{resource}: {status} {message}", provider=PROVIDER, status=status, resource=resource
+    retry_after = retry_after_seconds(response) if status == 429 else None
+    return error_for_status(
+        status,
+        _WORDING,
+        provider=PROVIDER,
+        resource=resource,
+        message=message_of(response),
+        retry_after=retry_after,
+        token_env=token_env,
+        waited=f"; it asked to wait {retry_after:.0f}s" if retry_after is not None else "",
     )
 
 

@@ -10,14 +10,8 @@ import github
 import httpx
 import requests
 
-from ci_rescue_core.errors import (
-    AuthenticationError,
-    NotFoundError,
-    PermissionDeniedError,
-    ProviderError,
-    ProviderUnavailableError,
-    RateLimitedError,
-)
+from ci_rescue_core.errors import ProviderError, ProviderUnavailableError, RateLimitedError
+from ci_rescue_providers.common.status import StatusWording, error_for_status
 
 PROVIDER = "github"
 
@@ -42,20 +36,11 @@ def translated(
     try:
         yield
     except github.BadCredentialsException as exc:
-        raise AuthenticationError(
-            f"{credentials} was rejected (401 {_message(exc)}) while accessing {resource}; "
-            "check that it is set, valid and not expired",
-            provider=PROVIDER,
-            status=401,
-            resource=resource,
-        ) from exc
+        advice = "; check that it is set, valid and not expired"
+        error = _status_error(401, _message(exc), resource, credentials, needs, None, advice=advice)
+        raise error from exc
     except github.UnknownObjectException as exc:
-        raise NotFoundError(
-            f"{resource} not found (404) — it does not exist or {credentials} cannot see it",
-            provider=PROVIDER,
-            status=404,
-            resource=resource,
-        ) from exc
+        raise _status_error(404, _message(exc), resource, credentials, needs, None) from exc
     except github.RateLimitExceededException as exc:
         raise RateLimitedError(
             f"rate limited while accessing {resource}: {_message(exc)}",
@@ -95,6 +80,18 @@ def _by_status(
     return _status_error(exc.status, _message(exc), resource, credentials, needs, exc.headers)
 
 
+_WORDING = StatusWording(
+    unauthorized="{credentials} was rejected (401 {message}) while accessing {resource}{advice}",
+    forbidden="{credentials} may not access {resource} (403 {message}){hint}",
+    not_found="{resource} not found (404) — it does not exist or {credentials} cannot see it",
+    rate_limited="rate limited while accessing {resource} (429 {message})",
+    unavailable=(
+        "the GitHub API failed on {resource} ({status} {message}), also after the retries"
+    ),
+    other="{resource}: {status} {message}",
+)
+
+
 def _status_error(
     status: int,
     message: str,
@@ -102,46 +99,19 @@ def _status_error(
     credentials: str,
     needs: str | None,
     headers: Mapping[str, str] | None,
+    *,
+    advice: str = "",
 ) -> ProviderError:
-    if status == 401:
-        return AuthenticationError(
-            f"{credentials} was rejected (401 {message}) while accessing {resource}",
-            provider=PROVIDER,
-            status=status,
-            resource=resource,
-        )
-    if status == 403:
-        hint = f"; it needs {needs}" if needs else ""
-        return PermissionDeniedError(
-            f"{credentials} may not access {resource} (403 {message}){hint}",
-            provider=PROVIDER,
-            status=status,
-            resource=resource,
-        )
-    if status == 404:
-        return NotFoundError(
-            f"{resource} not found (404) — it does not exist or {credentials} cannot see it",
-            provider=PROVIDER,
-            status=status,
-            resource=resource,
-        )
-    if status == 429:
-        return RateLimitedError(
-            f"rate limited while accessing {resource} (429 {message})",
-            provider=PROVIDER,
-            status=status,
-            resource=resource,
-            retry_after=_header_wait(headers),
-        )
-    if status >= 500:
-        return ProviderUnavailableError(
-            f"the GitHub API failed on {resource} ({status} {message}), also after the retries",
-            provider=PROVIDER,
-            status=status,
-            resource=resource,
-        )
-    return ProviderError(
-        f"{resource}: {status} {message}", provider=PROVIDER, status=status, resource=resource
+    return error_for_status(
+        status,
+        _WORDING,
+        provider=PROVIDER,
+        resource=resource,
+        message=message,
+        retry_after=_header_wait(headers) if status == 429 else None,
+        credentials=credentials,
+        hint=f"; it needs {needs}" if needs else "",
+        advice=advice,
     )
 
 

@@ -10,12 +10,11 @@ import requests
 
 from ci_rescue_core.errors import (
     AuthenticationError,
-    NotFoundError,
-    PermissionDeniedError,
     ProviderError,
     ProviderUnavailableError,
     RateLimitedError,
 )
+from ci_rescue_providers.common.status import StatusWording, error_for_status
 
 PROVIDER = "gitlab"
 
@@ -148,45 +147,23 @@ def _unconfirmed(exc: UnconfirmedWrite, resource: str, base_url: str) -> Provide
     )
 
 
+_WORDING = StatusWording(
+    unauthorized="token rejected ({message}) while accessing {resource}; check {token_env}",
+    forbidden=(
+        "the token in {token_env} may not do this on {resource} ({message}); it needs the "
+        "'api' scope (read_api for reading) and the Developer role on the project"
+    ),
+    not_found=(
+        "{resource} not found (404) — it does not exist or the token in {token_env} cannot see it"
+    ),
+    rate_limited="rate limited while accessing {resource} ({message}) after the retries",
+    unavailable="the GitLab API failed on {resource} ({message}) after the retries",
+    other="{resource}: {message}",
+)
+
+
 def by_status(status: int | None, message: str, resource: str, token_env: str) -> ProviderError:
     """The most specific ci-rescue error for an HTTP *status*."""
-    if status == 401:
-        return AuthenticationError(
-            f"token rejected ({message}) while accessing {resource}; check {token_env}",
-            provider=PROVIDER,
-            status=status,
-            resource=resource,
-        )
-    if status == 403:
-        return PermissionDeniedError(
-            f"the token in {token_env} may not do this on {resource} ({message}); it needs the "
-            "'api' scope (read_api for reading) and the Developer role on the project",
-            provider=PROVIDER,
-            status=status,
-            resource=resource,
-        )
-    if status == 404:
-        return NotFoundError(
-            f"{resource} not found (404) — it does not exist or the token in {token_env} "
-            "cannot see it",
-            provider=PROVIDER,
-            status=status,
-            resource=resource,
-        )
-    if status == 429:
-        return RateLimitedError(
-            f"rate limited while accessing {resource} ({message}) after the retries",
-            provider=PROVIDER,
-            status=status,
-            resource=resource,
-        )
-    if status is not None and status >= 500:
-        return ProviderUnavailableError(
-            f"the GitLab API failed on {resource} ({message}) after the retries",
-            provider=PROVIDER,
-            status=status,
-            resource=resource,
-        )
-    return ProviderError(
-        f"{resource}: {message}", provider=PROVIDER, status=status, resource=resource
+    return error_for_status(
+        status, _WORDING, provider=PROVIDER, resource=resource, message=message, token_env=token_env
     )
