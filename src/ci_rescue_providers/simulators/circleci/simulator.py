@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import dataclasses
 import json
 import threading
 import traceback
@@ -13,8 +14,9 @@ from types import TracebackType
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
+from ..common.server import HttpServer, Reply
 from ..github.recording import Fault, FaultBody, FaultBook, RecordedRequest, RequestLog
-from ..github.server import HttpServer, Reply
+from ..github.server import GITHUB_STYLE
 from .api import ApiRequest, ApiResponse, CircleCIApi, json_response
 from .execution import job_steps
 from .models import SimJob
@@ -23,6 +25,10 @@ from .state import SimState, utcnow
 from .webhooks import job_completed_event, webhook_delivery, workflow_completed_event
 
 __all__ = ["CircleCISimulator"]
+
+#: The CircleCI simulator began on the GitHub simulator's server and has always answered as it
+#: does (``Server: GitHub.com``, ``OPTIONS``, GitHub's 400 body); only its threads are its own.
+_STYLE = dataclasses.replace(GITHUB_STYLE, name="circleci-simulator")
 
 
 class CircleCISimulator:
@@ -59,7 +65,7 @@ class CircleCISimulator:
             webhook or {"id": "5f0c9a52-7d1e-4b8e-9a44-3c2f0e6d1a01", "name": "sim"}
         )
         self._state = SimState(clock=clock or utcnow)
-        self._http = HttpServer(self._serve, host=host, port=port)
+        self._http = HttpServer(self._serve, host=host, port=port, style=_STYLE)
         self._api = CircleCIApi(
             self._state,
             base_url=lambda: self._http.base_url,

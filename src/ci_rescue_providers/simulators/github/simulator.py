@@ -31,7 +31,7 @@ from .recording import (
 )
 from .repo_content import RepoContentMixin
 from .router import ApiRequest, json_response
-from .server import HttpServer, Reply
+from .server import GITHUB_STYLE, HttpServer, Reply
 from .state import SimState, utcnow
 
 __all__ = ["GitHubSimulator"]
@@ -96,7 +96,7 @@ class GitHubSimulator(StateReadsMixin, RepoContentMixin, WebhookEventsMixin):
                 else installation_permissions
             ),
         )
-        self._http = HttpServer(self._serve, host=host, port=port)
+        self._http = HttpServer(self._serve, host=host, port=port, style=GITHUB_STYLE)
         self._prefix = ApiPrefix(api_prefix)
         self._api = GitHubApi(
             self._state,

@@ -20,7 +20,7 @@ from .payloads import Urls
 from .reads import StateReads
 from .recording import Fault, FaultBody, FaultBook, RecordedRequest, RequestLog, fault_response
 from .router import ApiRequest, json_response
-from .server import HttpServer, Reply
+from .server import GITLAB_STYLE, HttpServer, Reply
 from .state import FileMap, SimState, utcnow
 from .tracker import Tracker
 
@@ -54,7 +54,7 @@ class GitLabSimulator(StateReads):
         self._state = SimState(clock=clock or utcnow, login=login)
         self._engine = CiEngine(self._state)
         self._tracker = Tracker(self._state)
-        self._http = HttpServer(self._serve, host=host, port=port)
+        self._http = HttpServer(self._serve, host=host, port=port, style=GITLAB_STYLE)
         context = ApiContext(
             state=self._state,
             engine=self._engine,
