@@ -8,6 +8,13 @@ from urllib.parse import urlsplit
 import pytest
 
 from ci_rescue_providers.simulators import CircleCISimulator, GitHubSimulator, GitLabSimulator
+from ci_rescue_providers.simulators.common.recording import Fault, fault_response, status_phrase
+from ci_rescue_providers.simulators.common.router import (
+    ApiRequest,
+    ApiResponse,
+    Router,
+    page_window,
+)
 from ci_rescue_providers.simulators.common.server import HttpServer, Reply, ServerStyle
 
 
@@ -55,3 +62,35 @@ def test_circleci_answers_like_the_server_it_began_on() -> None:
         response = _raw(sim.base_url, "POST", {"Content-Length": "-1"})
     assert response.status == 400
     assert response.getheader("Server", "").strip() == "GitHub.com"
+
+
+def _request(path: str, query: str = "") -> ApiRequest:
+    return ApiRequest("GET", path, query, {}, b"")
+
+
+def test_the_router_matches_segments_and_rest_parameters() -> None:
+    router: Router[ApiRequest] = Router(not_found=lambda: LookupError("no route"))
+    router.add(
+        "get", "/p/{project}/files/{path+}", lambda r: ApiResponse(200, repr(r.params).encode())
+    )
+    answer = router.dispatch(ApiRequest("HEAD", "/p/a%2Fb/files/x/y.txt", "", {}, b""))
+    assert answer.body == repr({"project": "a/b", "path": "x/y.txt"}).encode()
+    with pytest.raises(LookupError, match="no route"):
+        router.dispatch(_request("/p/a/b"))
+
+
+def test_a_page_window_cuts_and_links_pages() -> None:
+    window = page_window(_request("/items", "per_page=2&page=2&x=1"), list(range(5)), 20)
+    assert (window.items, window.page, window.last, window.total) == ([2, 3], 2, 3, 5)
+    assert window.url("http://h/api/", 3) == "http://h/api/items?per_page=2&x=1&page=3"
+
+
+def test_a_fault_answers_with_its_own_body_or_the_default_one() -> None:
+    def default(status: int) -> dict[str, str]:
+        return {"message": status_phrase(status, "?")}
+
+    plain = fault_response(Fault("GET", ".*", status=503), default_body=default)
+    assert (plain.status, plain.body) == (503, b'{"message": "Service Unavailable"}')
+    odd = fault_response(Fault("GET", ".*", status=599, body="raw"), default_body=default)
+    assert (odd.body, odd.headers) == (b"raw", {"Content-Type": "application/json"})
+    assert status_phrase(599, "?") == "?"

@@ -15,7 +15,7 @@ Example::
 
 from __future__ import annotations
 
-from ..github.recording import Fault, RecordedRequest
+from ..common.recording import Fault, RecordedRequest
 from .models import FAILED_STATUSES, OUTCOMES, LogSource, NotFoundError, SimError, SimJob, SimTest
 from .simulator import CircleCISimulator
 from .state import canonical_slug

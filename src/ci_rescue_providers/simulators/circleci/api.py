@@ -11,10 +11,11 @@ import re
 import secrets
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import parse_qsl, unquote, urlencode
+from urllib.parse import parse_qsl, urlencode
 
+from ..common import router as common
+from ..common.router import ApiResponse, Router
 from .execution import StepOutput, job_steps
 from .models import JobRecord, NotFoundError, SimError
 from .payloads import (
@@ -32,25 +33,11 @@ from .state import SimState
 __all__ = ["ApiRequest", "ApiResponse", "BlobSigner", "CircleCIApi"]
 
 _BASIC = re.compile(r"^\s*basic\s+(\S+)\s*$", re.IGNORECASE)
-_PARAM = re.compile(r"\{(\w+)\}")
 _SLUG = "{vcs}/{org}/{repo}"
 
 
-@dataclass
-class ApiRequest:
+class ApiRequest(common.ApiRequest):
     """A parsed HTTP request as the endpoint handlers see it."""
-
-    method: str
-    path: str
-    raw_query: str
-    headers: dict[str, str]  # lower-case names
-    body: bytes
-    params: dict[str, str] = field(default_factory=dict)
-
-    @property
-    def query(self) -> dict[str, str]:
-        """Query parameters (last value wins)."""
-        return dict(parse_qsl(self.raw_query, keep_blank_values=True))
 
     @property
     def slug(self) -> str:
@@ -70,20 +57,9 @@ class ApiRequest:
         return value
 
 
-@dataclass
-class ApiResponse:
-    """What a handler answers; ``body`` is sent as is."""
-
-    status: int
-    body: bytes = b""
-    headers: dict[str, str] = field(default_factory=dict)
-
-
 def json_response(status: int, value: Any) -> ApiResponse:
     """A JSON response."""
-    return ApiResponse(
-        status, json.dumps(value).encode("utf-8"), {"Content-Type": "application/json"}
-    )
+    return common.json_response(status, value)
 
 
 Handler = Callable[[ApiRequest], ApiResponse]
@@ -115,30 +91,6 @@ class BlobSigner:
         return hmac.compare_digest(signature, self._mac(path, expires))
 
 
-class _Router:
-    def __init__(self) -> None:
-        self._routes: list[tuple[str, re.Pattern[str], Handler]] = []
-
-    def add(self, method: str, pattern: str, handler: Handler) -> None:
-        parts: list[str] = []
-        position = 0
-        for match in _PARAM.finditer(pattern):
-            parts.append(re.escape(pattern[position : match.start()]))
-            parts.append(f"(?P<{match.group(1)}>[^/]+)")
-            position = match.end()
-        parts.append(re.escape(pattern[position:]))
-        self._routes.append((method, re.compile("^" + "".join(parts) + "/?$"), handler))
-
-    def dispatch(self, request: ApiRequest) -> ApiResponse:
-        method = "GET" if request.method == "HEAD" else request.method
-        for route_method, regex, handler in self._routes:
-            match = regex.match(request.path)
-            if match and route_method == method:
-                request.params = {k: unquote(v) for k, v in match.groupdict().items()}
-                return handler(request)
-        raise NotFoundError("Not found")
-
-
 class CircleCIApi:
     """Answers ``ApiRequest``s like circleci.com would, from a ``SimState``."""
 
@@ -159,7 +111,7 @@ class CircleCIApi:
         self.signer = BlobSigner(blob_ttl)
         self.credential_leaks = 0
         self._base_url = base_url
-        self._router = _Router()
+        self._router: Router[ApiRequest] = Router(not_found=NotFoundError)
         v2, project = "/api/v2", f"/api/v2/project/{_SLUG}"
         add = self._router.add
         add("GET", f"{v2}/me", self._me)

@@ -4,18 +4,24 @@ from __future__ import annotations
 
 import copy
 import dataclasses
-import json
 import threading
 import traceback
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
-from http import HTTPStatus
 from types import TracebackType
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
+from ..common.recording import (
+    Fault,
+    FaultBody,
+    FaultBook,
+    RecordedRequest,
+    RequestLog,
+    fault_response,
+    status_phrase,
+)
 from ..common.server import HttpServer, Reply
-from ..github.recording import Fault, FaultBody, FaultBook, RecordedRequest, RequestLog
 from ..github.server import GITHUB_STYLE
 from .api import ApiRequest, ApiResponse, CircleCIApi, json_response
 from .execution import job_steps
@@ -379,15 +385,6 @@ class CircleCISimulator:
 
 
 def _fault_response(fault: Fault) -> ApiResponse:
-    status = fault.status if fault.status is not None else 500
-    body = fault.body
-    if body is None:
-        try:
-            phrase = HTTPStatus(status).phrase
-        except ValueError:
-            phrase = f"HTTP {status}"
-        return json_response(status, {"message": phrase})
-    if isinstance(body, (dict, list)):
-        return ApiResponse(status, json.dumps(body).encode(), {"Content-Type": "application/json"})
-    data = body.encode("utf-8") if isinstance(body, str) else body
-    return ApiResponse(status, data, {"Content-Type": "application/json"})
+    return fault_response(
+        fault, default_body=lambda status: {"message": status_phrase(status, f"HTTP {status}")}
+    )
