@@ -5,9 +5,11 @@ from __future__ import annotations
 import http.client
 from urllib.parse import urlsplit
 
+import httpx
 import pytest
 
 from ci_rescue_providers.simulators import CircleCISimulator, GitHubSimulator, GitLabSimulator
+from ci_rescue_providers.simulators.common.facade import LostAnswerFacade
 from ci_rescue_providers.simulators.common.recording import Fault, fault_response, status_phrase
 from ci_rescue_providers.simulators.common.router import (
     ApiRequest,
@@ -94,3 +96,51 @@ def test_a_fault_answers_with_its_own_body_or_the_default_one() -> None:
     odd = fault_response(Fault("GET", ".*", status=599, body="raw"), default_body=default)
     assert (odd.body, odd.headers) == (b"raw", {"Content-Type": "application/json"})
     assert status_phrase(599, "?") == "?"
+
+
+class _Counter(LostAnswerFacade):
+    """A facade over an API that counts its calls; ``/boom`` raises, ``/web`` is outside."""
+
+    def __init__(self) -> None:
+        super().__init__(None, host="127.0.0.1", port=0, style=ServerStyle())
+        self.calls = 0
+
+    def _api_path(self, raw_path: str) -> str | None:
+        return None if raw_path.startswith("/web") else raw_path.removeprefix("/api")
+
+    def _answer(
+        self, method: str, path: str, raw_query: str, headers: dict[str, str], body: bytes
+    ) -> ApiResponse:
+        if path == "/boom":
+            raise RuntimeError("boom")
+        self.calls += 1
+        return ApiResponse(200, str(self.calls).encode())
+
+    def _fault_response(self, fault: Fault) -> ApiResponse:
+        return ApiResponse(fault.status or 500, b"fault")
+
+
+def test_the_facade_records_faults_errors_and_lost_answers() -> None:
+    with _Counter() as sim:
+        base = sim.base_url
+        sim.inject_fault("POST", "^/x$", status=502, apply_first=True)
+        assert httpx.post(f"{base}/api/x").status_code == 502
+        assert httpx.get(f"{base}/api/boom").status_code == 500
+        assert httpx.get(f"{base}/web/x").status_code == 404
+        assert httpx.get(f"{base}/api/x?a=1").text == "2"
+    assert not sim.running
+    assert [(r.path, r.raw_path, r.status, r.faulted) for r in sim.requests] == [
+        ("/x", "/api/x", 502, True),
+        ("/boom", "/api/boom", 500, False),
+        ("/web/x", "/web/x", 404, False),
+        ("/x", "/api/x", 200, False),
+    ]
+    assert [r.method for r in sim.write_requests()] == ["POST"]
+    assert len(sim.errors) == 1 and "RuntimeError: boom" in sim.errors[0]
+    sim.clear_requests()
+    assert sim.requests == []
+
+
+def test_a_simulator_refuses_an_empty_token() -> None:
+    with pytest.raises(ValueError, match="non-empty"):
+        CircleCISimulator(token="")

@@ -2,28 +2,19 @@
 
 from __future__ import annotations
 
-import copy
 import dataclasses
-import threading
-import traceback
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
-from types import TracebackType
 from typing import Any
-from urllib.parse import parse_qsl, urlsplit
 
+from ..common.facade import SimulatorFacade
 from ..common.recording import (
     Fault,
-    FaultBody,
-    FaultBook,
-    RecordedRequest,
-    RequestLog,
     fault_response,
     status_phrase,
 )
-from ..common.server import HttpServer, Reply
 from ..github.server import GITHUB_STYLE
-from .api import ApiRequest, ApiResponse, CircleCIApi, json_response
+from .api import ApiRequest, ApiResponse, CircleCIApi
 from .execution import job_steps
 from .models import SimJob
 from .payloads import job_item_json, pipeline_json, project_json, workflow_json
@@ -37,7 +28,7 @@ __all__ = ["CircleCISimulator"]
 _STYLE = dataclasses.replace(GITHUB_STYLE, name="circleci-simulator")
 
 
-class CircleCISimulator:
+class CircleCISimulator(SimulatorFacade):
     """A stateful fake of CircleCI's API v2 (plus v1.1 step output) served on loopback.
 
     Point an ``httpx.Client`` at ``api_url`` with a ``Circle-Token`` header.  ``token=None``
@@ -61,17 +52,14 @@ class CircleCISimulator:
         webhook: Mapping[str, str] | None = None,
         clock: Callable[[], datetime] | None = None,
     ) -> None:
-        if token is not None and not token:
-            raise ValueError("token must be None (accept any) or a non-empty string")
+        super().__init__(token, host=host, port=port, style=_STYLE)
         if page_size < 1:
             raise ValueError("page_size must be >= 1")
-        self.token = token
         self.app_url = app_url.rstrip("/")
         self.webhook = dict(
             webhook or {"id": "5f0c9a52-7d1e-4b8e-9a44-3c2f0e6d1a01", "name": "sim"}
         )
         self._state = SimState(clock=clock or utcnow)
-        self._http = HttpServer(self._serve, host=host, port=port, style=_STYLE)
         self._api = CircleCIApi(
             self._state,
             base_url=lambda: self._http.base_url,
@@ -80,32 +68,6 @@ class CircleCISimulator:
             page_size=page_size,
             blob_ttl=blob_url_ttl,
         )
-        self._log = RequestLog()
-        self._faults = FaultBook()
-        self._errors: list[str] = []
-        self._errors_lock = threading.Lock()
-
-    # -- lifecycle -----------------------------------------------------------------------------
-
-    def start(self) -> CircleCISimulator:
-        """Start serving in a daemon thread (idempotent); returns ``self``."""
-        self._http.start()
-        return self
-
-    def stop(self) -> None:
-        """Stop serving and close every connection and thread (idempotent).  State is kept."""
-        self._http.stop()
-
-    def __enter__(self) -> CircleCISimulator:
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
 
     @property
     def base_url(self) -> str:
@@ -116,11 +78,6 @@ class CircleCISimulator:
     def api_url(self) -> str:
         """``http://127.0.0.1:PORT/api/v2`` — what ``https://circleci.com/api/v2`` is."""
         return f"{self._http.base_url}/api/v2"
-
-    @property
-    def running(self) -> bool:
-        """Whether the HTTP server is up."""
-        return self._http.running
 
     # -- setting up state ----------------------------------------------------------------------
 
@@ -287,104 +244,16 @@ class CircleCISimulator:
         with ``circleci-signature: v1=…`` when *secret* is given."""
         return webhook_delivery(event_type, payload, secret)
 
-    # -- recording and faults ------------------------------------------------------------------
+    # -- hooks of the shared HTTP entry point -------------------------------------------------
 
-    @property
-    def requests(self) -> list[RecordedRequest]:
-        """Every request received so far (a copy), oldest first."""
-        return self._log.snapshot()
+    def _answer(
+        self, method: str, path: str, raw_query: str, headers: dict[str, str], body: bytes
+    ) -> ApiResponse:
+        """Carry the request out on the simulated API."""
+        return self._api.handle(ApiRequest(method, path, raw_query, headers, body))
 
-    def write_requests(self) -> list[RecordedRequest]:
-        """Recorded requests other than GET and HEAD."""
-        return [r for r in self._log.snapshot() if r.is_write]
-
-    def clear_requests(self) -> None:
-        """Forget the recorded requests."""
-        self._log.clear()
-
-    @property
-    def errors(self) -> list[str]:
-        """Tracebacks of internal simulator errors (each answered with a 500); empty if healthy."""
-        with self._errors_lock:
-            return list(self._errors)
-
-    def inject_fault(
-        self,
-        method: str | None = "GET",
-        path: str = ".*",
-        status: int | None = 500,
-        times: int | None = 1,
-        headers: Mapping[str, str] | None = None,
-        body: FaultBody = None,
-        delay: float = 0.0,
-        *,
-        truncate: bool = False,
-    ) -> Fault:
-        """Answer the next *times* requests matching *method* and the *path* regex
-        (``re.search`` on the path without query, e.g. ``r"/workflow/[^/]+/job$"``) with
-        *status*, *headers* and *body* (default ``{"message": <reason>}``) after *delay* s.
-
-        ``status=None`` lets the simulator answer normally (with *delay* for a slow answer or
-        ``truncate=True`` for a body cut short).  Examples: 429 with or without
-        ``headers={"Retry-After": "1"}``, 500, 401, 404.
-        """
-        fault = Fault(
-            method=method,
-            path=path,
-            status=status,
-            times=times,
-            headers=dict(headers or {}),
-            body=body,
-            delay=delay,
-            truncate=truncate,
+    def _fault_response(self, fault: Fault) -> ApiResponse:
+        """``{"message": <reason>}`` unless the fault has a body."""
+        return fault_response(
+            fault, default_body=lambda status: {"message": status_phrase(status, f"HTTP {status}")}
         )
-        return self._faults.add(fault)
-
-    def clear_faults(self) -> None:
-        """Drop all pending faults."""
-        self._faults.clear()
-
-    # -- HTTP entry point ----------------------------------------------------------------------
-
-    def _serve(self, method: str, target: str, headers: dict[str, str], body: bytes) -> Reply:
-        split = urlsplit(target)
-        path = split.path or "/"
-        fault = self._faults.take(method, path)
-        try:
-            if fault is not None and fault.status is not None:
-                response = _fault_response(fault)
-            else:
-                response = self._api.handle(
-                    ApiRequest(method, path, split.query, dict(headers), body)
-                )
-        except Exception as error:  # the server must answer, whatever went wrong
-            with self._errors_lock:
-                self._errors.append(traceback.format_exc())
-            response = json_response(500, {"message": f"Simulator error: {error!r}"})
-        for name, value in fault.headers.items() if fault is not None else ():
-            response.headers[name] = value
-        self._log.append(
-            RecordedRequest(
-                method=method,
-                path=path,
-                query=dict(parse_qsl(split.query, keep_blank_values=True)),
-                headers=copy.copy(headers),
-                body=body,
-                status=response.status,
-                raw_query=split.query,
-                faulted=fault is not None,
-            )
-        )
-        return Reply(
-            status=response.status,
-            headers=response.headers,
-            body=response.body,
-            delay=fault.delay if fault is not None else 0.0,
-            truncate=fault.truncate if fault is not None else False,
-        )
-
-
-def _fault_response(fault: Fault) -> ApiResponse:
-    return fault_response(
-        fault, default_body=lambda status: {"message": status_phrase(status, f"HTTP {status}")}
-    )

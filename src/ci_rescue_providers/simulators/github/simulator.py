@@ -2,16 +2,12 @@
 
 from __future__ import annotations
 
-import copy
-import threading
 import time
-import traceback
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
-from types import TracebackType
 from typing import Any
-from urllib.parse import parse_qsl, urlsplit
 
+from ..common.facade import LostAnswerFacade
 from .api import GitHubApi
 from .apps import DEFAULT_INSTALLATION_PERMISSIONS, AppRegistry
 from .events import WebhookEventsMixin
@@ -23,21 +19,17 @@ from .recording import (
     PRIMARY_LIMIT_MESSAGE,
     SECONDARY_LIMIT_MESSAGE,
     Fault,
-    FaultBody,
-    FaultBook,
-    RecordedRequest,
-    RequestLog,
     fault_response,
 )
 from .repo_content import RepoContentMixin
-from .router import ApiRequest, json_response
-from .server import GITHUB_STYLE, HttpServer, Reply
+from .router import ApiRequest, ApiResponse, json_response
+from .server import GITHUB_STYLE
 from .state import SimState, utcnow
 
 __all__ = ["GitHubSimulator"]
 
 
-class GitHubSimulator(StateReadsMixin, RepoContentMixin, WebhookEventsMixin):
+class GitHubSimulator(LostAnswerFacade, StateReadsMixin, RepoContentMixin, WebhookEventsMixin):
     """A stateful fake of the GitHub REST API served over HTTP on loopback.
 
     Point the real client at it (``github.Github(base_url=sim.base_url, ...)``). ``token=None``
@@ -79,9 +71,7 @@ class GitHubSimulator(StateReadsMixin, RepoContentMixin, WebhookEventsMixin):
         push_access: bool = True,
         api_prefix: str = "",
     ) -> None:
-        if token is not None and not token:
-            raise ValueError("token must be None (accept any) or a non-empty string")
-        self.token = token
+        super().__init__(token, host=host, port=port, style=GITHUB_STYLE)
         self.installation_id = installation_id
         self._state = SimState(clock=clock or utcnow, login=login)
         self._state.push_access = push_access
@@ -96,7 +86,6 @@ class GitHubSimulator(StateReadsMixin, RepoContentMixin, WebhookEventsMixin):
                 else installation_permissions
             ),
         )
-        self._http = HttpServer(self._serve, host=host, port=port, style=GITHUB_STYLE)
         self._prefix = ApiPrefix(api_prefix)
         self._api = GitHubApi(
             self._state,
@@ -108,43 +97,12 @@ class GitHubSimulator(StateReadsMixin, RepoContentMixin, WebhookEventsMixin):
             apps=self._apps,
             token_scopes=None if token_scopes is None else tuple(token_scopes),
         )
-        self._log = RequestLog()
-        self._faults = FaultBook()
-        self._errors: list[str] = []
-        self._errors_lock = threading.Lock()
-
-    # -- lifecycle -----------------------------------------------------------------------------
-
-    def start(self) -> GitHubSimulator:
-        """Start serving in a daemon thread (idempotent); returns ``self``."""
-        self._http.start()
-        return self
-
-    def stop(self) -> None:
-        """Stop serving and close every connection and thread (idempotent). State is kept."""
-        self._http.stop()
-
-    def __enter__(self) -> GitHubSimulator:
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
 
     @property
     def base_url(self) -> str:
         """``http://127.0.0.1:PORT`` (plus ``api_prefix``) — pass it as PyGithub's
         ``base_url``."""
         return self._http.base_url + self._prefix.prefix
-
-    @property
-    def running(self) -> bool:
-        """Whether the HTTP server is up."""
-        return self._http.running
 
     @property
     def login(self) -> str:
@@ -222,61 +180,6 @@ class GitHubSimulator(StateReadsMixin, RepoContentMixin, WebhookEventsMixin):
 
     # -- recording and faults ------------------------------------------------------------------
 
-    @property
-    def requests(self) -> list[RecordedRequest]:
-        """Every request received so far (a copy), oldest first."""
-        return self._log.snapshot()
-
-    def write_requests(self) -> list[RecordedRequest]:
-        """Recorded requests other than GET and HEAD."""
-        return [r for r in self._log.snapshot() if r.is_write]
-
-    def clear_requests(self) -> None:
-        """Forget the recorded requests."""
-        self._log.clear()
-
-    @property
-    def errors(self) -> list[str]:
-        """Tracebacks of internal simulator errors (each answered with a 500); empty if healthy."""
-        with self._errors_lock:
-            return list(self._errors)
-
-    def inject_fault(
-        self,
-        method: str | None = "GET",
-        path: str = ".*",
-        status: int | None = 500,
-        times: int | None = 1,
-        headers: Mapping[str, str] | None = None,
-        body: FaultBody = None,
-        delay: float = 0.0,
-        *,
-        truncate: bool = False,
-        apply_first: bool = False,
-    ) -> Fault:
-        """Answer the next ``times`` requests matching ``method`` and the ``path`` regex
-        (``re.search`` on the path without query) with ``status``, ``headers`` and ``body``
-        (default ``{"message": <reason>}``), after ``delay`` seconds.
-
-        ``status=None`` lets the simulator answer normally (use with ``delay`` for slow
-        responses or ``truncate=True`` for a body cut short). Returns the ``Fault`` (see
-        ``hits``). Examples: 429 with ``headers={"Retry-After": "0"}``, 500, 401, 404.
-        ``apply_first=True`` carries the request out before answering with the fault: a write
-        that happened although its answer was an error (a 502 after creating the pull request).
-        """
-        fault = Fault(
-            method=method,
-            path=path,
-            status=status,
-            times=times,
-            headers=dict(headers or {}),
-            body=body,
-            delay=delay,
-            truncate=truncate,
-            apply_first=apply_first,
-        )
-        return self._faults.add(fault)
-
     def inject_rate_limit(
         self,
         method: str | None = "*",
@@ -311,54 +214,28 @@ class GitHubSimulator(StateReadsMixin, RepoContentMixin, WebhookEventsMixin):
             method, path, status=status, times=times, headers=headers, body=body
         )
 
-    def clear_faults(self) -> None:
-        """Drop all pending faults."""
-        self._faults.clear()
+    # -- hooks of the shared HTTP entry point -------------------------------------------------
 
-    # -- HTTP entry point ----------------------------------------------------------------------
+    def _api_path(self, raw_path: str) -> str | None:
+        """The API's own path: ``api_prefix`` removed (``None`` below the prefix)."""
+        return self._prefix.api_path(raw_path)
 
-    def _serve(self, method: str, target: str, headers: dict[str, str], body: bytes) -> Reply:
-        split = urlsplit(target)
-        raw_path = split.path or "/"
-        api_path = self._prefix.api_path(raw_path)
-        path = raw_path if api_path is None else api_path
-        fault = None if api_path is None else self._faults.take(method, path)
-        try:
-            if api_path is None:  # outside the API (below api_prefix): a web server's 404
-                response = json_response(404, {"message": "Not Found"})
-            elif fault is not None and fault.status is not None:
-                if fault.apply_first:  # the request takes effect; only its answer is lost
-                    self._api.handle(ApiRequest(method, path, split.query, dict(headers), body))
-                response = fault_response(fault, self._api.rate.headers())
-            else:
-                response = self._api.handle(
-                    ApiRequest(method, path, split.query, dict(headers), body)
-                )
-        except Exception as error:  # the server must answer, whatever went wrong
-            with self._errors_lock:
-                self._errors.append(traceback.format_exc())
-            response = json_response(
-                500, {"message": f"Simulator internal error: {type(error).__name__}: {error}"}
-            )
-        for name, value in fault.headers.items() if fault is not None else ():
-            response.headers[name] = value
-        self._log.append(
-            RecordedRequest(
-                method=method,
-                path=path,
-                query=dict(parse_qsl(split.query, keep_blank_values=True)),
-                headers=copy.copy(headers),
-                body=body,
-                status=response.status,
-                raw_query=split.query,
-                faulted=fault is not None,
-                raw_path=raw_path,
-            )
-        )
-        return Reply(
-            status=response.status,
-            headers=response.headers,
-            body=response.body,
-            delay=fault.delay if fault is not None else 0.0,
-            truncate=fault.truncate if fault is not None else False,
+    def _outside_api(self, raw_path: str) -> ApiResponse:
+        """A web server's 404 for a path outside the API."""
+        return json_response(404, {"message": "Not Found"})
+
+    def _answer(
+        self, method: str, path: str, raw_query: str, headers: dict[str, str], body: bytes
+    ) -> ApiResponse:
+        """Carry the request out on the simulated REST API."""
+        return self._api.handle(ApiRequest(method, path, raw_query, headers, body))
+
+    def _fault_response(self, fault: Fault) -> ApiResponse:
+        """GitHub's error body, with the rate-limit headers."""
+        return fault_response(fault, self._api.rate.headers())
+
+    def _internal_error(self, error: Exception) -> ApiResponse:
+        """GitHub-shaped 500 naming the simulator's exception."""
+        return json_response(
+            500, {"message": f"Simulator internal error: {type(error).__name__}: {error}"}
         )

@@ -2,15 +2,11 @@
 
 from __future__ import annotations
 
-import copy
-import threading
-import traceback
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
-from types import TracebackType
 from typing import Any
-from urllib.parse import parse_qsl, urlsplit
 
+from ..common.facade import LostAnswerFacade
 from .api import GitLabApi
 from .ci import CiEngine
 from .context import ApiContext
@@ -18,24 +14,25 @@ from .hooks import job_event, pipeline_event, webhook_delivery
 from .models import SimJob
 from .payloads import Urls
 from .reads import StateReads
-from .recording import Fault, FaultBody, FaultBook, RecordedRequest, RequestLog, fault_response
-from .router import ApiRequest, json_response
-from .server import GITLAB_STYLE, HttpServer, Reply
+from .recording import Fault, fault_response
+from .router import ApiRequest, ApiResponse, json_response
+from .server import GITLAB_STYLE
 from .state import FileMap, SimState, utcnow
 from .tracker import Tracker
 
 __all__ = ["GitLabSimulator"]
 
 
-class GitLabSimulator(StateReads):
+class GitLabSimulator(LostAnswerFacade, StateReads):
     """A stateful fake of a GitLab instance's REST API, served over HTTP on loopback.
 
     Point the real client at it: ``gitlab.Gitlab(sim.base_url, private_token=...,
     keep_base_url=True)``. ``token=None`` accepts any non-empty ``PRIVATE-TOKEN`` (or
     ``Authorization: Bearer``), otherwise exactly ``token``. Pipelines run to completion when
     created; a retry creates new job ids in the same pipeline. Every request is recorded
-    (``requests``) and faults can be injected (``inject_fault``). Use as a context manager, or
-    call ``start()``/``stop()``.
+    (``requests``) and faults can be injected (``inject_fault``); both see the raw path,
+    ``/api/v4`` included, and a fault's default body is ``{"message": "<status> <reason>"}``.
+    Use as a context manager, or call ``start()``/``stop()``.
     """
 
     def __init__(
@@ -48,13 +45,10 @@ class GitLabSimulator(StateReads):
         rate_limit: int | None = None,
         clock: Callable[[], datetime] | None = None,
     ) -> None:
-        if token is not None and not token:
-            raise ValueError("token must be None (accept any) or a non-empty string")
-        self.token = token
+        super().__init__(token, host=host, port=port, style=GITLAB_STYLE)
         self._state = SimState(clock=clock or utcnow, login=login)
         self._engine = CiEngine(self._state)
         self._tracker = Tracker(self._state)
-        self._http = HttpServer(self._serve, host=host, port=port, style=GITLAB_STYLE)
         context = ApiContext(
             state=self._state,
             engine=self._engine,
@@ -62,42 +56,11 @@ class GitLabSimulator(StateReads):
             base_url=lambda: self._http.base_url,
         )
         self._api = GitLabApi(context, token=token, rate_limit=rate_limit)
-        self._log = RequestLog()
-        self._faults = FaultBook()
-        self._errors: list[str] = []
-        self._errors_lock = threading.Lock()
-
-    # -- lifecycle -----------------------------------------------------------------------------
-
-    def start(self) -> GitLabSimulator:
-        """Start serving from a daemon thread (idempotent); returns ``self``."""
-        self._http.start()
-        return self
-
-    def stop(self) -> None:
-        """Stop serving and close every connection and thread (idempotent). State is kept."""
-        self._http.stop()
-
-    def __enter__(self) -> GitLabSimulator:
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
 
     @property
     def base_url(self) -> str:
         """``http://127.0.0.1:PORT``: the instance root (python-gitlab adds ``/api/v4``)."""
         return self._http.base_url
-
-    @property
-    def running(self) -> bool:
-        """Whether the HTTP server is up."""
-        return self._http.running
 
     @property
     def login(self) -> str:
@@ -223,103 +186,18 @@ class GitLabSimulator(StateReads):
             timestamp=timestamp,
         )
 
-    # -- recording and faults ------------------------------------------------------------------
+    # -- hooks of the shared HTTP entry point -------------------------------------------------
 
-    @property
-    def requests(self) -> list[RecordedRequest]:
-        """Every request received so far (a copy), oldest first."""
-        return self._log.snapshot()
+    def _answer(
+        self, method: str, path: str, raw_query: str, headers: dict[str, str], body: bytes
+    ) -> ApiResponse:
+        """Carry the request out on the simulated ``/api/v4`` (faults match the raw path)."""
+        return self._api.handle(ApiRequest(method, path, raw_query, headers, body))
 
-    def write_requests(self) -> list[RecordedRequest]:
-        """Recorded requests other than GET and HEAD."""
-        return [r for r in self._log.snapshot() if r.is_write]
+    def _fault_response(self, fault: Fault) -> ApiResponse:
+        """GitLab's ``{"message": "<status> <reason>"}`` unless the fault has a body."""
+        return fault_response(fault)
 
-    def clear_requests(self) -> None:
-        """Forget the recorded requests."""
-        self._log.clear()
-
-    @property
-    def errors(self) -> list[str]:
-        """Tracebacks of internal simulator errors (each answered with a 500)."""
-        with self._errors_lock:
-            return list(self._errors)
-
-    def inject_fault(
-        self,
-        method: str | None = "GET",
-        path: str = ".*",
-        status: int | None = 500,
-        times: int | None = 1,
-        headers: Mapping[str, str] | None = None,
-        body: FaultBody = None,
-        delay: float = 0.0,
-        *,
-        truncate: bool = False,
-        apply_first: bool = False,
-    ) -> Fault:
-        """Answer the next ``times`` requests matching ``method`` and the ``path`` regex
-        (``re.search`` on the raw path, ``/api/v4`` included, no query) with ``status``,
-        ``headers`` and ``body`` (default ``{"message": "<status> <reason>"}``), after
-        ``delay`` seconds.
-
-        ``status=None`` lets the simulator answer normally (with ``delay`` for a slow answer or
-        ``truncate=True`` for a body cut short). Examples: 429 with
-        ``headers={"Retry-After": "0"}``, 500, 502, 401, 403, 404. Returns the ``Fault``.
-        ``apply_first=True`` carries the request out before answering with the fault: a write
-        that happened although its answer was an error (a 502 after creating the issue).
-        """
-        fault = Fault(
-            method=method,
-            path=path,
-            status=status,
-            times=times,
-            headers=dict(headers or {}),
-            body=body,
-            delay=delay,
-            truncate=truncate,
-            apply_first=apply_first,
-        )
-        return self._faults.add(fault)
-
-    def clear_faults(self) -> None:
-        """Drop all pending faults."""
-        self._faults.clear()
-
-    # -- HTTP entry point ----------------------------------------------------------------------
-
-    def _serve(self, method: str, target: str, headers: dict[str, str], body: bytes) -> Reply:
-        split = urlsplit(target)
-        path = split.path or "/"
-        fault = self._faults.take(method, path)
-        try:
-            if fault is not None and fault.status is not None:
-                if fault.apply_first:  # the request takes effect; only its answer is lost
-                    self._api.handle(ApiRequest(method, path, split.query, headers, body))
-                response = fault_response(fault)
-            else:
-                response = self._api.handle(ApiRequest(method, path, split.query, headers, body))
-        except Exception as error:  # the server must answer, whatever went wrong
-            with self._errors_lock:
-                self._errors.append(traceback.format_exc())
-            response = json_response(500, {"message": f"500 Internal Server Error: {error}"})
-        for name, value in fault.headers.items() if fault is not None else ():
-            response.headers[name] = value
-        self._log.append(
-            RecordedRequest(
-                method=method,
-                path=path,
-                query=dict(parse_qsl(split.query, keep_blank_values=True)),
-                headers=copy.copy(headers),
-                body=body,
-                status=response.status,
-                raw_query=split.query,
-                faulted=fault is not None,
-            )
-        )
-        return Reply(
-            status=response.status,
-            headers=response.headers,
-            body=response.body,
-            delay=fault.delay if fault is not None else 0.0,
-            truncate=fault.truncate if fault is not None else False,
-        )
+    def _internal_error(self, error: Exception) -> ApiResponse:
+        """GitLab-shaped 500 naming the simulator's exception."""
+        return json_response(500, {"message": f"500 Internal Server Error: {error}"})
