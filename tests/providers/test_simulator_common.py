@@ -8,8 +8,16 @@ from urllib.parse import urlsplit
 import httpx
 import pytest
 
-from ci_rescue_providers.simulators import CircleCISimulator, GitHubSimulator, GitLabSimulator
+from ci_rescue_providers.simulators import (
+    CircleCISimJob,
+    CircleCISimulator,
+    GitHubSimulator,
+    GitLabSimulator,
+)
+from ci_rescue_providers.simulators.circleci.api import BlobSigner as CircleCIBlobSigner
+from ci_rescue_providers.simulators.common.blobs import BlobSigner
 from ci_rescue_providers.simulators.common.facade import LostAnswerFacade
+from ci_rescue_providers.simulators.common.jobs import check_job_list, check_outcomes
 from ci_rescue_providers.simulators.common.recording import Fault, fault_response, status_phrase
 from ci_rescue_providers.simulators.common.router import (
     ApiRequest,
@@ -144,3 +152,34 @@ def test_the_facade_records_faults_errors_and_lost_answers() -> None:
 def test_a_simulator_refuses_an_empty_token() -> None:
     with pytest.raises(ValueError, match="non-empty"):
         CircleCISimulator(token="")
+
+
+def test_a_blob_signer_names_its_parameters_and_expires() -> None:
+    now = [1000.0]
+    signer = CircleCIBlobSigner(60, clock=lambda: now[0])
+    url = signer.sign("/_s3/x")
+    path, query = url.split("?", 1)
+    assert query.startswith("X-Amz-Expires=1060&X-Amz-Signature=")
+    assert signer.verify(path, query) and not signer.verify("/_s3/y", query)
+    now[0] = 1061.0
+    assert not signer.verify(path, query)
+    assert BlobSigner(60).sign("/b").split("?")[1].startswith("expires=")
+
+
+def test_job_checks_keep_each_simulators_wording() -> None:
+    with pytest.raises(ValueError, match=r"use \['a'\] or failed:<r>$"):
+        check_outcomes(
+            "j", ["x:1"], {"a"}, status_of=lambda o: o.split(":")[0], hint=" or failed:<r>"
+        )
+    assert check_outcomes("j", ["a:1"], {"a"}, status_of=lambda o: o.split(":")[0]) == ("a:1",)
+    with pytest.raises(ValueError, match="must not be empty"):
+        check_outcomes("", ["a"], {"a"})
+    with pytest.raises(ValueError, match=r"job 'b' requires \['c'\], which must be listed"):
+        check_job_list(
+            [CircleCISimJob("a"), CircleCISimJob("b", requires=["c"])],
+            CircleCISimJob,
+            lambda spec: spec.requires,
+            "requires",
+        )
+    with pytest.raises(TypeError, match="got str"):
+        check_job_list(["a"], CircleCISimJob, lambda spec: spec.requires, "requires")

@@ -4,16 +4,12 @@ from __future__ import annotations
 
 import base64
 import binascii
-import hashlib
-import hmac
 import json
 import re
-import secrets
-import time
 from collections.abc import Callable
 from typing import Any
-from urllib.parse import parse_qsl, urlencode
 
+from ..common import blobs as common_blobs
 from ..common import router as common
 from ..common.router import ApiResponse, Router
 from .execution import StepOutput, job_steps
@@ -65,30 +61,12 @@ def json_response(status: int, value: Any) -> ApiResponse:
 Handler = Callable[[ApiRequest], ApiResponse]
 
 
-class BlobSigner:
-    """Signs short-lived, credential-free step output URLs (like S3 pre-signed URLs)."""
+class BlobSigner(common_blobs.BlobSigner):
+    """Signs short-lived, credential-free step output URLs (like S3 pre-signed URLs):
+    ``?X-Amz-Expires=…&X-Amz-Signature=…``."""
 
-    def __init__(self, ttl: float, clock: Callable[[], float] = time.time) -> None:
-        self.ttl = ttl
-        self._clock = clock
-        self._secret = secrets.token_bytes(32)
-
-    def _mac(self, path: str, expires: str) -> str:
-        return hmac.new(self._secret, f"{path}\n{expires}".encode(), hashlib.sha256).hexdigest()
-
-    def sign(self, path: str) -> str:
-        """*path* plus ``?X-Amz-Expires=…&X-Amz-Signature=…``."""
-        expires = str(int(self._clock() + self.ttl))
-        query = {"X-Amz-Expires": expires, "X-Amz-Signature": self._mac(path, expires)}
-        return f"{path}?{urlencode(query)}"
-
-    def verify(self, path: str, raw_query: str) -> bool:
-        """Whether the signature of *path* is valid and not expired."""
-        query = dict(parse_qsl(raw_query))
-        expires, signature = query.get("X-Amz-Expires", ""), query.get("X-Amz-Signature", "")
-        if not expires.isdigit() or int(expires) < self._clock():
-            return False
-        return hmac.compare_digest(signature, self._mac(path, expires))
+    EXPIRES_PARAM = "X-Amz-Expires"
+    SIGNATURE_PARAM = "X-Amz-Signature"
 
 
 class CircleCIApi:

@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from ..common.jobs import check_job_list
 from .models import FAILED_STATUSES, JobRecord, SimJob
 
 __all__ = [
@@ -26,18 +27,7 @@ def validate_jobs(specs: Sequence[SimJob]) -> None:
     """Reject non-``SimJob`` items, duplicate names and ``requires`` on unknown or later jobs."""
     if not specs:
         raise ValueError("a workflow needs at least one job")
-    seen: set[str] = set()
-    for spec in specs:
-        if not isinstance(spec, SimJob):
-            raise TypeError(f"jobs must be SimJob instances, got {type(spec).__name__}")
-        if spec.name in seen:
-            raise ValueError(f"duplicate job name {spec.name!r}")
-        missing = [n for n in spec.requires if n not in seen]
-        if missing:
-            raise ValueError(
-                f"job {spec.name!r} requires {missing}, which must be listed before it"
-            )
-        seen.add(spec.name)
+    check_job_list(specs, SimJob, lambda spec: spec.requires, "requires")
 
 
 def with_dependents(specs: Sequence[SimJob], names: set[str]) -> set[str]:

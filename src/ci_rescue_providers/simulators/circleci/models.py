@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, TypeAlias
 
+from ..common.jobs import check_outcomes
+
 __all__ = [
     "FAILED_STATUSES",
     "LONG_VCS_NAMES",
@@ -110,16 +112,7 @@ class SimJob:
     duration: float = 30.0
 
     def __post_init__(self) -> None:
-        if not self.name:
-            raise ValueError("SimJob.name must not be empty")
-        outcomes = tuple(self.outcomes)
-        if not outcomes:
-            raise ValueError(f"SimJob {self.name!r}: outcomes must not be empty")
-        unknown = [o for o in outcomes if o not in OUTCOMES]
-        if unknown:
-            raise ValueError(
-                f"SimJob {self.name!r}: unknown outcome(s) {unknown}; use {sorted(OUTCOMES)}"
-            )
+        outcomes = check_outcomes(self.name, self.outcomes, OUTCOMES)
         if self.parallelism < 1:
             raise ValueError(f"SimJob {self.name!r}: parallelism must be >= 1")
         if self.duration < 0:

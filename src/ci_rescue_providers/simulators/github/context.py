@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-import hashlib
-import hmac
-import secrets
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from urllib.parse import parse_qsl, urlencode
 
+from ..common import blobs as common
 from .models import NotFoundError, RepoRecord
 from .payloads import Urls
 from .router import ApiRequest
@@ -19,29 +16,9 @@ from .state import SimState
 __all__ = ["ApiContext", "BlobSigner", "RateLimiter"]
 
 
-class BlobSigner:
-    """Signs short-lived, unauthenticated blob URLs (like GitHub's log download links)."""
-
-    def __init__(self, ttl: float, clock: Callable[[], float] = time.time) -> None:
-        self.ttl = ttl
-        self._clock = clock
-        self._secret = secrets.token_bytes(32)
-
-    def _mac(self, path: str, expires: str) -> str:
-        return hmac.new(self._secret, f"{path}\n{expires}".encode(), hashlib.sha256).hexdigest()
-
-    def sign(self, path: str) -> str:
-        """``path`` plus ``?expires=…&sig=…``."""
-        expires = str(int(self._clock() + self.ttl))
-        return f"{path}?{urlencode({'expires': expires, 'sig': self._mac(path, expires)})}"
-
-    def verify(self, path: str, raw_query: str) -> bool:
-        """Whether the signature of ``path`` is valid and not expired."""
-        query = dict(parse_qsl(raw_query))
-        expires, sig = query.get("expires", ""), query.get("sig", "")
-        if not expires.isdigit() or int(expires) < self._clock():
-            return False
-        return hmac.compare_digest(sig, self._mac(path, expires))
+class BlobSigner(common.BlobSigner):
+    """Signs short-lived, unauthenticated blob URLs (like GitHub's log download links):
+    ``?expires=…&sig=…``."""
 
 
 class RateLimiter:

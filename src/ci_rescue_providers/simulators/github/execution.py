@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 
+from ..common.jobs import check_job_list
 from .logs import default_job_lines, format_actions_log
 from .models import RunRecord, SimJob, StepRecord
 
@@ -26,16 +27,7 @@ def run_conclusion(conclusions: Iterable[str]) -> str:
 
 def validate_jobs(specs: Sequence[SimJob]) -> None:
     """Reject non-``SimJob`` items, duplicate names and ``needs`` on unknown or later jobs."""
-    seen: set[str] = set()
-    for spec in specs:
-        if not isinstance(spec, SimJob):
-            raise TypeError(f"jobs must be SimJob instances, got {type(spec).__name__}")
-        if spec.name in seen:
-            raise ValueError(f"duplicate job name {spec.name!r}")
-        missing = [n for n in spec.needs if n not in seen]
-        if missing:
-            raise ValueError(f"job {spec.name!r} needs {missing}, which must be listed before it")
-        seen.add(spec.name)
+    check_job_list(specs, SimJob, lambda spec: spec.needs, "needs")
 
 
 def with_dependents(specs: Sequence[SimJob], names: set[str]) -> set[str]:

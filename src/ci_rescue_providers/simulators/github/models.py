@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, TypeAlias
 
+from ..common.jobs import check_outcomes
 from .errors import NotFoundError, SimError
 from .git import GitStore
 from .records import CheckRunRecord, PullRecord, StatusRecord
@@ -76,16 +77,7 @@ class SimJob:
     duration: float = 30.0
 
     def __post_init__(self) -> None:
-        if not self.name:
-            raise ValueError("SimJob.name must not be empty")
-        outcomes = tuple(self.outcomes)
-        if not outcomes:
-            raise ValueError(f"SimJob {self.name!r}: outcomes must not be empty")
-        unknown = [o for o in outcomes if o not in CONCLUSIONS]
-        if unknown:
-            raise ValueError(
-                f"SimJob {self.name!r}: unknown outcome(s) {unknown}; use {sorted(CONCLUSIONS)}"
-            )
+        outcomes = check_outcomes(self.name, self.outcomes, CONCLUSIONS)
         if self.duration < 0:
             raise ValueError(f"SimJob {self.name!r}: duration must be >= 0")
         object.__setattr__(self, "outcomes", outcomes)

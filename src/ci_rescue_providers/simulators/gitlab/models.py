@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, TypeAlias
 
+from ..common.jobs import check_outcomes
+
 __all__ = [
     "JOB_OUTCOMES",
     "TERMINAL_STATUSES",
@@ -102,17 +104,13 @@ class SimJob:
     runner: str = "shared-runners-manager-1.gitlab.com"
 
     def __post_init__(self) -> None:
-        if not self.name:
-            raise ValueError("SimJob.name must not be empty")
-        outcomes = tuple(self.outcomes)
-        if not outcomes:
-            raise ValueError(f"SimJob {self.name!r}: outcomes must not be empty")
-        unknown = [o for o in outcomes if o.split(":", 1)[0] not in JOB_OUTCOMES]
-        if unknown:
-            raise ValueError(
-                f"SimJob {self.name!r}: unknown outcome(s) {unknown}; "
-                f"use {sorted(JOB_OUTCOMES)} or failed:<failure_reason>"
-            )
+        outcomes = check_outcomes(
+            self.name,
+            self.outcomes,
+            JOB_OUTCOMES,
+            status_of=lambda outcome: outcome.split(":", 1)[0],
+            hint=" or failed:<failure_reason>",
+        )
         if self.duration < 0:
             raise ValueError(f"SimJob {self.name!r}: duration must be >= 0")
         object.__setattr__(self, "outcomes", outcomes)
