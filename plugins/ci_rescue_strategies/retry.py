@@ -63,6 +63,7 @@ def rescue_propose_remedies(
         job_ids = job_ids[:1]
         reasons = [*reasons[:1], f"{later} more cell(s) follow on the next attempts"]
     retry_number = run.attempt  # attempt 1 failed -> this is retry 1
+    backoff = policy.backoff_for(retry_number)
     return [
         Remedy(
             kind=RemedyKind.RETRY_CELLS,
@@ -70,11 +71,12 @@ def rescue_propose_remedies(
             job_ids=tuple(job_ids),
             params={
                 "retry_number": retry_number,
-                "backoff_seconds": policy.backoff_for(retry_number),
+                "backoff_seconds": backoff,
             },
             reversible=True,
             needs_review=False,
             source="retry",
+            delay_seconds=backoff,
         )
     ]
 

@@ -168,3 +168,8 @@ class RateLimitedError(ProviderError):
 
 class ProviderUnavailableError(ProviderError):
     """5xx or a connection failure that outlasted the retries."""
+
+
+#: Errors worth another try later: the provider may be back (the webhook worker and the remedy
+#: scheduler retry these; every other error is final).
+TRANSIENT_ERRORS: tuple[type[RescueError], ...] = (ProviderUnavailableError, RateLimitedError)

@@ -4,23 +4,29 @@ The orchestrator hands over the decisions of one incident; each one policy appro
 by the plugin that owns its kind (``rescue_apply_remedy``) through the (mode-guarded) provider,
 after a claim in the store makes sure a replayed event never applies it twice.  Every outcome is
 put on the incident's timeline and saved before the next remedy starts.
+
+A remedy with a ``delay_seconds`` (a retry's back-off) is *scheduled* when the proposer may
+defer (``serve`` and ``watch``): its claim is taken now, it is stored as due later, and the
+:class:`~ci_rescue_core.scheduler.RemedyScheduler` applies it then through
+:meth:`FixProposer.apply_claimed`.  A one-shot command applies it at once and says so.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import attrs
 
 from ci_rescue_core import incidents
 from ci_rescue_core.errors import RescueError
 from ci_rescue_core.hooks import Hooks
-from ci_rescue_core.models import Incident, Outcome, OutcomeStatus, RunRef
+from ci_rescue_core.models import Incident, Outcome, OutcomeStatus, Remedy, RunRef
 from ci_rescue_core.policy.engine import Action, Decision
 from ci_rescue_core.policy.rules import Policy
 from ci_rescue_core.provider import Provider
 from ci_rescue_core.store import SQLiteStore
+from ci_rescue_core.store.schedule import ScheduleStore
 
 SaveIncident = Callable[[Incident, str], Incident]
 """Persists an incident after a pipeline step and returns it (with any observer notes)."""
@@ -35,6 +41,8 @@ class FixProposer:
     :param writer: the provider remedies write through (a ``WriteGuard`` in observe mode).
     :param save: persists the incident after each outcome (the orchestrator's ``_save``).
     :param clock: the time stamped on timeline entries.
+    :param defer: schedule remedies that carry a ``delay_seconds`` instead of applying them at
+        once (the long-running commands, which run a scheduler).
     """
 
     store: SQLiteStore
@@ -42,6 +50,7 @@ class FixProposer:
     writer: Provider
     save: SaveIncident
     clock: Callable[[], datetime]
+    defer: bool = False
 
     def apply(
         self, incident: Incident, run: RunRef, decisions: Sequence[Decision], policy: Policy
@@ -57,12 +66,46 @@ class FixProposer:
                 outcome = Outcome(
                     remedy=remedy, status=OutcomeStatus.PLANNED, detail=decision.reason
                 )
+            elif remedy.delay_seconds > 0 and self.defer:
+                outcome = self.schedule(incident, run, remedy)
             else:
                 outcome = self.apply_once(incident, run, decision, policy)
+                if remedy.delay_seconds > 0 and outcome.status is OutcomeStatus.APPLIED:
+                    outcome = attrs.evolve(
+                        outcome,
+                        detail=f"{outcome.detail}; back-off of {remedy.delay_seconds:g} s not "
+                        "waited (one-shot command)".lstrip("; "),
+                    )
             outcomes.append(outcome)
             incident = self._record_outcome(incident, outcome)
         incident = attrs.evolve(incident, status=incidents.status_after(incident, outcomes))
         return self.save(incident, "apply"), outcomes
+
+    def schedule(self, incident: Incident, run: RunRef, remedy: Remedy) -> Outcome:
+        """Claim *remedy* for *run* now and store it as due after its ``delay_seconds``."""
+        target = claim_target(remedy)
+        if not self.store.claim_remedy(run.key, remedy.kind, target, incident.id):
+            return Outcome(
+                remedy=remedy,
+                status=OutcomeStatus.SKIPPED,
+                detail=f"already applied to {run.key}",
+            )
+        now = self.clock()
+        due = now + timedelta(seconds=remedy.delay_seconds)
+        ScheduleStore(self.store).add(
+            provider=run.provider,
+            incident_id=incident.id,
+            run=run,
+            remedy=remedy,
+            due_at=due,
+            created_at=now,
+        )
+        self.store.finish_remedy(run.key, remedy.kind, target, status="scheduled")
+        return Outcome(
+            remedy=remedy,
+            status=OutcomeStatus.SCHEDULED,
+            detail=f"due at {due:%H:%M:%S} UTC, after a back-off of {remedy.delay_seconds:g} s",
+        )
 
     def apply_once(
         self, incident: Incident, run: RunRef, decision: Decision, policy: Policy
@@ -73,17 +116,35 @@ class FixProposer:
         other exception marks the claim failed ("aborted") and propagates.
         """
         remedy = decision.remedy
-        target = ",".join(sorted(remedy.job_ids)) or remedy.kind
-        if not self.store.claim_remedy(run.key, remedy.kind, target, incident.id):
+        if not self.store.claim_remedy(run.key, remedy.kind, claim_target(remedy), incident.id):
             return Outcome(
                 remedy=remedy,
                 status=OutcomeStatus.SKIPPED,
                 detail=f"already applied to {run.key}",
             )
+        return self.apply_claimed(incident, run, remedy, policy)
+
+    def apply_claimed(
+        self,
+        incident: Incident,
+        run: RunRef,
+        remedy: Remedy,
+        policy: Policy,
+        *,
+        reraise: tuple[type[RescueError], ...] = (),
+    ) -> Outcome:
+        """Apply *remedy*, whose claim for *run* is already held, and record how it ended.
+
+        A :class:`RescueError` becomes a ``failed`` outcome, except those in *reraise* (the
+        scheduler's transient errors), which propagate with the claim left as it was.
+        """
+        target = claim_target(remedy)
         try:
             outcome = self.hooks.apply_remedy(
                 remedy=remedy, incident=incident, run=run, provider=self.writer, policy=policy
             )
+        except reraise:
+            raise
         except RescueError as exc:
             outcome = Outcome(remedy=remedy, status=OutcomeStatus.FAILED, error=str(exc))
         except BaseException:
@@ -98,6 +159,13 @@ class FixProposer:
             error=outcome.error,
         )
         return outcome
+
+    def record(self, incident: Incident, outcome: Outcome) -> Incident:
+        """Put a later *outcome* (a scheduled remedy's) on the incident, update its status and
+        save it."""
+        incident = self._record_outcome(incident, outcome)
+        incident = attrs.evolve(incident, status=incidents.status_after(incident, [outcome]))
+        return self.save(incident, "apply")
 
     def _record_outcome(self, incident: Incident, outcome: Outcome) -> Incident:
         """Add *outcome* (and its remedy) to the incident, note it on the timeline, save."""
@@ -123,3 +191,8 @@ class FixProposer:
             link=outcome.link,
         )
         return self.save(incident, "apply")
+
+
+def claim_target(remedy: Remedy) -> str:
+    """What a remedy's claim is keyed on besides run and kind: its jobs, or its kind."""
+    return ",".join(sorted(remedy.job_ids)) or remedy.kind

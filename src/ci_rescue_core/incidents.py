@@ -95,8 +95,8 @@ def severity_of(
 
 def status_after(incident: Incident, outcomes: Iterable[Outcome]) -> IncidentStatus:
     """The status an incident moves to after this round of outcomes."""
-    applied = [o for o in outcomes if o.status is OutcomeStatus.APPLIED]
-    if any(o.remedy.kind in RemedyKind.RETRIES for o in applied):
+    underway = [o for o in outcomes if o.status in (OutcomeStatus.APPLIED, OutcomeStatus.SCHEDULED)]
+    if any(o.remedy.kind in RemedyKind.RETRIES for o in underway):
         return IncidentStatus.MITIGATING
     if incident.tracking_issue is not None:
         return IncidentStatus.ESCALATED
@@ -108,9 +108,12 @@ def status_after(incident: Incident, outcomes: Iterable[Outcome]) -> IncidentSta
 def headline(incident: Incident, run: RunRef, outcomes: Sequence[Outcome]) -> str:
     """One line for notifications: ``repo@sha failed — remedies``."""
     done = [o.remedy.kind for o in outcomes if o.status is OutcomeStatus.APPLIED]
+    scheduled = [o.remedy.kind for o in outcomes if o.status is OutcomeStatus.SCHEDULED]
     planned = [o.remedy.kind for o in outcomes if o.status is OutcomeStatus.PLANNED]
     if done:
         action = f"{', '.join(done)} applied"
+    elif scheduled:
+        action = f"{', '.join(scheduled)} scheduled"
     elif planned:
         action = f"{', '.join(planned)} planned"
     else:

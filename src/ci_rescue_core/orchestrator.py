@@ -79,6 +79,9 @@ class Rescuer:
     :param mode: ``observe`` writes nothing to the provider; ``propose`` never retries.
     :param known_secrets: values redacted from every log.
     :param use_baseline: compare each failed job's log with its last passing log.
+    :param defer_delayed: schedule remedies that carry a back-off (``delay_seconds``) for the
+        :class:`~ci_rescue_core.scheduler.RemedyScheduler` instead of applying them at once;
+        for long-running processes that run one.
     """
 
     def __init__(
@@ -91,6 +94,7 @@ class Rescuer:
         mode: Mode = Mode.ACT,
         known_secrets: Sequence[str] = (),
         use_baseline: bool = True,
+        defer_delayed: bool = False,
         clock: Callable[[], datetime] = utc_now,
         new_id: Callable[[], str] = incidents.new_incident_id,
     ) -> None:
@@ -113,7 +117,12 @@ class Rescuer:
         self.flakes = FlakeHunter(store=store, provider=provider, hooks=hooks)
         self.quarantines = QuarantineKeeper(store=store, hooks=hooks, clock=clock)
         self.fixer = FixProposer(
-            store=store, hooks=hooks, writer=self._writer, save=self._save, clock=clock
+            store=store,
+            hooks=hooks,
+            writer=self._writer,
+            save=self._save,
+            clock=clock,
+            defer=defer_delayed,
         )
 
     # -- entry points ----------------------------------------------------------------------
@@ -201,7 +210,7 @@ class Rescuer:
         )
         incident, outcomes = self.fixer.apply(incident, run, decisions, policy)
         self.quarantines.record_applied(incident, outcomes, run.provider)
-        self._notify(incident, incidents.headline(incident, run, outcomes))
+        self.notify(incident, incidents.headline(incident, run, outcomes))
         return HandleResult(
             status=HandleStatus.HANDLED,
             incident=incident,
@@ -344,7 +353,7 @@ class Rescuer:
                 run=run.key,
             )
             resolved.append(self._save(closed, "resolve"))
-            self._notify(closed, f"{run.repo}@{run.head_sha[:7]} {run.workflow} is green again")
+            self.notify(closed, f"{run.repo}@{run.head_sha[:7]} {run.workflow} is green again")
         if not resolved:
             return HandleResult(
                 status=HandleStatus.RECORDED, reason=f"run {run.run_id} passed; recorded"
@@ -376,7 +385,8 @@ class Rescuer:
             self.store.save_incident(incident)
         return incident
 
-    def _notify(self, incident: Incident, headline: str) -> None:
+    def notify(self, incident: Incident, headline: str) -> None:
+        """Tell the notifiers; a failing notifier is noted on the incident, never raised."""
         for plugin, error in self.hooks.notify(incident=incident, headline=headline):
             incident = incidents.note(
                 incident, "notify", f"notifier {plugin} failed: {error}", self._clock()

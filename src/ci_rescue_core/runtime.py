@@ -85,8 +85,9 @@ class Runtime:
             )
         return self._policies[repo]
 
-    def rescuer(self, provider_name: str) -> Rescuer:
-        """A :class:`Rescuer` for events of *provider_name*."""
+    def rescuer(self, provider_name: str, *, defer_delayed: bool = False) -> Rescuer:
+        """A :class:`Rescuer` for events of *provider_name*; *defer_delayed* schedules
+        remedies with a back-off (long-running processes, which run a scheduler)."""
         self.registry.factory(provider_name)  # unknown names fail before anything is built
         return Rescuer(
             provider=self.provider(provider_name),
@@ -96,6 +97,7 @@ class Runtime:
             mode=self.config.mode,
             known_secrets=self.config.known_secrets(self.environ),
             use_baseline=self.config.analysis.baseline,
+            defer_delayed=defer_delayed,
         )
 
     def close(self) -> None:

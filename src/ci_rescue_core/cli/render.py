@@ -19,6 +19,7 @@ _STATUS_STYLE = {
     OutcomeStatus.SKIPPED: "dim",
     OutcomeStatus.FAILED: "red",
     OutcomeStatus.UNSUPPORTED: "red",
+    OutcomeStatus.SCHEDULED: "cyan",
 }
 
 

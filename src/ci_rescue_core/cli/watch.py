@@ -18,6 +18,7 @@ from ci_rescue_core.errors import PayloadError
 from ci_rescue_core.flake.sweeper import ExpirySweeper
 from ci_rescue_core.poll import PollReport, Watcher
 from ci_rescue_core.runtime import Runtime
+from ci_rescue_core.scheduler import RemedyScheduler
 
 _DURATION = re.compile(r"^(\d+)([smhd])$")
 _UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}
@@ -68,11 +69,12 @@ def run(args: argparse.Namespace) -> int:
         raise PayloadError("--interval must be a positive number of seconds")
     config = load_config(args.config)
     with Runtime(config) as runtime:
-        watcher = Watcher(
-            runtime.rescuer(args.provider), args.repo, branch=args.branch, since=since
-        )
+        # one pass applies back-offs at once; a long-running watcher waits them out
+        rescuer = runtime.rescuer(args.provider, defer_delayed=not args.once)
+        watcher = Watcher(rescuer, args.repo, branch=args.branch, since=since)
         report = _printer(args.format)
         sweeper = ExpirySweeper.for_runtime(runtime)  # quarantines expire without events too
+        scheduler = RemedyScheduler.for_runtime(runtime)
         if args.once:
             sweeper.sweep_once()
             result = watcher.poll_once()
@@ -81,11 +83,13 @@ def run(args: argparse.Namespace) -> int:
         stop = threading.Event()
         signal.signal(signal.SIGTERM, lambda *_: stop.set())
         sweeper.start()
+        scheduler.start()
         try:
             watcher.run_forever(args.interval, stop, report)
         except KeyboardInterrupt:
             stop.set()
         finally:
+            scheduler.stop()
             sweeper.stop()
     return 0
 

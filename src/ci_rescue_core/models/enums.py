@@ -63,6 +63,9 @@ class OutcomeStatus(str, enum.Enum):
     """The provider refused or failed; ``Outcome.error`` says why."""
     UNSUPPORTED = "unsupported"
     """No plugin knows how to apply this kind of remedy."""
+    SCHEDULED = "scheduled"
+    """Approved and due later (a back-off): the scheduler applies it when due, unless the run
+    moved on meanwhile; its claim is held so a replayed event does not apply it too."""
 
 
 class Mode(str, enum.Enum):

@@ -26,6 +26,10 @@ class Remedy:
     :ivar requires: provider capabilities it needs (values of ``Capability``); the policy
         engine refuses it when the provider lacks one.
     :ivar source: the plugin that proposed it.
+    :ivar delay_seconds: apply it no sooner than this many seconds after it was decided (a
+        retry's back-off).  The long-running commands (``serve``, ``watch``) schedule it and
+        apply it when due, unless the run moved on meanwhile; one-shot commands (``handle``,
+        ``watch --once``) apply it at once and say so.
     """
 
     kind: str = attrs.field(validator=attrs.validators.min_len(1))
@@ -38,6 +42,7 @@ class Remedy:
     escalates: bool = False
     requires: tuple[str, ...] = ()
     source: str = ""
+    delay_seconds: float = attrs.field(default=0.0, validator=attrs.validators.ge(0))
 
 
 @attrs.frozen(kw_only=True)

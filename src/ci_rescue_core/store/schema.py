@@ -125,6 +125,19 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         "WHERE status IN ('pending', 'active')",
         "CREATE INDEX quarantines_by_test ON quarantines (repo, test_id)",
     ),
+    # version 5: remedies due later (a retry's back-off), applied by the scheduler when due.
+    (
+        """
+        CREATE TABLE scheduled_remedies (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            provider TEXT NOT NULL, repo TEXT NOT NULL, run_key TEXT NOT NULL,
+            incident_id TEXT NOT NULL, run TEXT NOT NULL, remedy TEXT NOT NULL,
+            due_at TEXT NOT NULL, status TEXT NOT NULL, attempts INTEGER NOT NULL DEFAULT 0,
+            created_at TEXT NOT NULL, finished_at TEXT, detail TEXT
+        )
+        """,
+        "CREATE INDEX scheduled_remedies_due ON scheduled_remedies (status, due_at)",
+    ),
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -338,14 +338,15 @@ class SQLiteStore:
 
         Returns False when the same remedy was already claimed for this run attempt and did
         not fail, so that a replayed or concurrent event never writes twice.  A claim whose
-        earlier application failed may be claimed again.
+        earlier application failed, or that was scheduled and then dropped without writing,
+        may be claimed again.
         """
         with self._transaction() as db:
             row = db.execute(
                 "SELECT status FROM remedy_applications WHERE run_key=? AND kind=? AND target=?",
                 (run_key, kind, target),
             ).fetchone()
-            if row is not None and row["status"] != "failed":
+            if row is not None and row["status"] not in ("failed", "dropped"):
                 return False
             db.execute(
                 "INSERT OR REPLACE INTO remedy_applications VALUES (?,?,?,?,?,?,?,?,?)",

@@ -6,14 +6,13 @@ import logging
 import threading
 from collections.abc import Callable
 
-from ci_rescue_core.errors import ProviderUnavailableError, RateLimitedError, RescueError
+from ci_rescue_core.errors import TRANSIENT_ERRORS, RescueError
 from ci_rescue_core.orchestrator import HandleResult, Rescuer
 from ci_rescue_core.webhook.inbox import Inbox, InboxItem
 
 log = logging.getLogger(__name__)
 
-#: Errors worth another try later: the provider may be back.
-TRANSIENT_ERRORS: tuple[type[RescueError], ...] = (ProviderUnavailableError, RateLimitedError)
+__all__ = ["TRANSIENT_ERRORS", "Worker"]
 
 
 class Worker:

@@ -1,0 +1,225 @@
+"""Applying remedies when they are due: a retry's back-off, waited for real.
+
+``serve`` and ``watch`` build their rescuers with ``defer_delayed=True``: a remedy carrying a
+``delay_seconds`` (the retry strategy sets it from the policy's ``retry_backoff_seconds``) is
+claimed and stored as *scheduled* instead of being applied at once.  :class:`RemedyScheduler`
+runs on a daemon thread beside them and, when one is due, looks at the run again first:
+
+- a newer attempt exists, the run is running again or it passed → **dropped**, nothing written
+  (a human or another event got there first);
+- the incident was resolved, or the deployment no longer acts (``observe`` / ``propose``) →
+  **dropped**;
+- otherwise the remedy is applied through the same plugin hook as any other, its outcome goes on
+  the incident's timeline and the notifiers hear of it.  A transient provider error (5xx, rate
+  limit) puts it back for a later try, up to :data:`MAX_ATTEMPTS`.
+
+Scheduled remedies live in the store, so a restart loses none.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
+
+import attrs
+
+from ci_rescue_core.errors import TRANSIENT_ERRORS, RescueError
+from ci_rescue_core.fix_proposer import claim_target
+from ci_rescue_core.models import Incident, IncidentStatus, Mode, Outcome, OutcomeStatus
+from ci_rescue_core.store import SQLiteStore, utc_now
+from ci_rescue_core.store.schedule import DONE, DROPPED, ScheduledRemedy, ScheduleStore
+
+if TYPE_CHECKING:
+    from ci_rescue_core.orchestrator import Rescuer
+    from ci_rescue_core.runtime import Runtime
+
+log = logging.getLogger(__name__)
+
+INTERVAL = 5.0
+"""Seconds between two looks at the schedule."""
+
+MAX_ATTEMPTS = 5
+"""Tries of one scheduled remedy before a transient error is taken as final."""
+
+RETRY_DELAY = timedelta(seconds=60)
+"""How long a remedy waits again after a transient error."""
+
+
+@attrs.frozen(kw_only=True)
+class ScheduledResult:
+    """What became of one due remedy: ``done`` (with the outcome), ``dropped`` (with why) or
+    ``due`` again (a transient error)."""
+
+    item: ScheduledRemedy
+    status: str
+    detail: str
+    outcome: Outcome | None = None
+
+
+class RemedyScheduler:
+    """Applies scheduled remedies when due, once at :meth:`start` and then every *interval*
+    seconds until :meth:`stop` (or on demand with :meth:`run_due`).
+
+    :param store: where scheduled remedies and incidents are.
+    :param rescuer_for: the rescuer of a provider name (its provider, fix proposer, policy,
+        mode and notifiers are used).
+    :param clock: the current time (injected by tests).
+    :param interval: seconds between two looks at the schedule.
+    """
+
+    def __init__(
+        self,
+        store: SQLiteStore,
+        rescuer_for: Callable[[str], Rescuer],
+        *,
+        clock: Callable[[], datetime] = utc_now,
+        interval: float = INTERVAL,
+    ) -> None:
+        if interval <= 0:
+            raise ValueError(f"the scheduler interval must be positive, got {interval}")
+        self.store = store
+        self.schedule = ScheduleStore(store)
+        self.rescuer_for = rescuer_for
+        self.clock = clock
+        self.interval = interval
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    @classmethod
+    def for_runtime(
+        cls,
+        runtime: Runtime,
+        *,
+        interval: float = INTERVAL,
+        clock: Callable[[], datetime] = utc_now,
+    ) -> RemedyScheduler:
+        """A scheduler over *runtime*'s store and rescuers."""
+        return cls(runtime.store, runtime.rescuer, clock=clock, interval=interval)
+
+    # -- one pass --------------------------------------------------------------------------
+
+    def run_due(self) -> list[ScheduledResult]:
+        """Apply (or drop) every remedy due now; returns what became of each."""
+        results = []
+        while not self._stop.is_set():
+            item = self.schedule.take_due(self.clock())
+            if item is None:
+                break
+            results.append(self._run_one(item))
+        return results
+
+    def _run_one(self, item: ScheduledRemedy) -> ScheduledResult:
+        try:
+            result = self._apply(item)
+        except TRANSIENT_ERRORS as exc:
+            if item.attempts < MAX_ATTEMPTS:
+                detail = f"will try again: {exc}"
+                self.schedule.postpone(item.id, self.clock() + RETRY_DELAY, detail)
+                log.warning("scheduled %s for %s %s", item.remedy.kind, item.run.key, detail)
+                return ScheduledResult(item=item, status="due", detail=detail)
+            result = self._ended_in_error(item, exc)
+        except RescueError as exc:
+            result = self._ended_in_error(item, exc)
+        except Exception as exc:  # a bug must not stop the schedule: record it, keep going
+            log.exception("scheduled %s for %s crashed", item.remedy.kind, item.run.key)
+            result = ScheduledResult(item=item, status=DONE, detail=f"internal error: {exc!r}")
+        self.schedule.finish(item.id, result.status, result.detail, self.clock())
+        return result
+
+    def _ended_in_error(self, item: ScheduledRemedy, exc: RescueError) -> ScheduledResult:
+        """A final error before the remedy could be applied: its claim is released (a later
+        event may try again) and the incident hears of it."""
+        rescuer = self.rescuer_for(item.provider)
+        run, remedy = item.run, item.remedy
+        outcome = Outcome(remedy=remedy, status=OutcomeStatus.FAILED, error=str(exc))
+        self.store.finish_remedy(
+            run.key, remedy.kind, claim_target(remedy), status="failed", error=str(exc)
+        )
+        incident = self.store.get_incident(item.incident_id)
+        if incident is not None:
+            rescuer.fixer.record(incident, outcome)
+        return ScheduledResult(item=item, status=DONE, detail=f"failed: {exc}", outcome=outcome)
+
+    def _apply(self, item: ScheduledRemedy) -> ScheduledResult:
+        rescuer = self.rescuer_for(item.provider)
+        incident = self.store.get_incident(item.incident_id)
+        why_not = self._moot(item, rescuer, incident)
+        if why_not is not None or incident is None:
+            why_not = why_not or f"incident {item.incident_id} is gone"
+            self._release(item)
+            log.info("scheduled %s for %s dropped: %s", item.remedy.kind, item.run.key, why_not)
+            return ScheduledResult(item=item, status=DROPPED, detail=why_not)
+        outcome = rescuer.fixer.apply_claimed(
+            incident,
+            item.run,
+            item.remedy,
+            rescuer.policy_for(item.run.repo),
+            reraise=TRANSIENT_ERRORS,
+        )
+        incident = rescuer.fixer.record(incident, outcome)
+        rescuer.notify(
+            incident,
+            f"{item.run.repo}@{item.run.head_sha[:7]} {item.run.workflow or 'run'}: "
+            f"{item.remedy.kind} {outcome.status.value} after its back-off",
+        )
+        detail = outcome.error or outcome.link or outcome.detail or outcome.status.value
+        return ScheduledResult(item=item, status=DONE, detail=detail, outcome=outcome)
+
+    def _moot(
+        self, item: ScheduledRemedy, rescuer: Rescuer, incident: Incident | None
+    ) -> str | None:
+        """Why applying *item* now would be wrong, or ``None`` when it is still wanted."""
+        if rescuer.mode is not Mode.ACT:
+            return f"the deployment is in {rescuer.mode.value} mode now"
+        if incident is None:
+            return f"incident {item.incident_id} is gone"
+        if incident.status is IncidentStatus.RESOLVED:
+            return f"incident {incident.id} was resolved meanwhile"
+        run = item.run
+        now = rescuer.provider.get_run(run.repo, run.run_id)
+        if now.attempt > run.attempt:
+            return f"run {run.run_id} moved on to attempt {now.attempt} meanwhile"
+        if now.status not in ("completed", ""):
+            return f"run {run.run_id} is {now.status} again"
+        if now.conclusion == "success":
+            return f"run {run.run_id} passed meanwhile"
+        return None
+
+    def _release(self, item: ScheduledRemedy) -> None:
+        """Mark a dropped remedy's claim as such (nothing was written)."""
+        remedy = item.remedy
+        self.store.finish_remedy(item.run.key, remedy.kind, claim_target(remedy), status="dropped")
+
+    # -- the thread ------------------------------------------------------------------------
+
+    def start(self) -> RemedyScheduler:
+        """Make remedies a dead process left half-done due again, then apply due remedies
+        every *interval* seconds on a daemon thread."""
+        if self._thread is None:
+            recovered = self.schedule.recover()
+            if recovered:
+                log.info("%d scheduled remedy(ies) recovered from a previous run", recovered)
+            self._stop.clear()
+            self._thread = threading.Thread(
+                target=self._loop, name="ci-rescue-remedy-scheduler", daemon=True
+            )
+            self._thread.start()
+        return self
+
+    def _loop(self) -> None:
+        while not self._stop.is_set():
+            try:
+                self.run_due()
+            except Exception:  # the store itself failed: log it, try again next time
+                log.exception("remedy scheduler pass crashed")
+            self._stop.wait(self.interval)
+
+    def stop(self, timeout: float = 10.0) -> None:
+        """Stop (a remedy being applied finishes first)."""
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout)
+            self._thread = None

@@ -1,0 +1,168 @@
+"""Remedies due later, in the SQLite store: a retry waiting out its back-off.
+
+A scheduled remedy is **due** from its ``due_at``; the scheduler takes it (**working**, so two
+schedulers never apply it twice), then ends it **done** (applied, or failed for good) or
+**dropped** (the run moved on: a newer attempt, or it passed).  A transient provider error puts
+it back to due a little later.  A process killed while one was working leaves it working;
+:meth:`ScheduleStore.recover` makes it due again at the next start (its remedy claim still
+guards the provider write).
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from datetime import datetime
+
+import attrs
+
+from ci_rescue_core.convert import from_json_dict, to_json_dict
+from ci_rescue_core.flake.history import utc_text
+from ci_rescue_core.models import Remedy, RunRef
+from ci_rescue_core.store.sqlite import SQLiteStore
+
+DUE = "due"
+WORKING = "working"
+DONE = "done"
+DROPPED = "dropped"
+
+
+@attrs.frozen(kw_only=True)
+class ScheduledRemedy:
+    """One remedy waiting for its time.
+
+    :ivar run: the run attempt it was decided for (as it was then).
+    :ivar status: ``due``, ``working``, ``done`` or ``dropped``.
+    :ivar attempts: how many times applying it was tried.
+    :ivar detail: how it ended, or the last transient error.
+    """
+
+    id: int
+    provider: str
+    incident_id: str
+    run: RunRef
+    remedy: Remedy
+    due_at: datetime
+    status: str
+    attempts: int
+    created_at: datetime
+    finished_at: datetime | None = None
+    detail: str | None = None
+
+
+def _row(row: sqlite3.Row) -> ScheduledRemedy:
+    return ScheduledRemedy(
+        id=row["id"],
+        provider=row["provider"],
+        incident_id=row["incident_id"],
+        run=from_json_dict(json.loads(row["run"]), RunRef),
+        remedy=from_json_dict(json.loads(row["remedy"]), Remedy),
+        due_at=datetime.fromisoformat(row["due_at"]),
+        status=row["status"],
+        attempts=row["attempts"],
+        created_at=datetime.fromisoformat(row["created_at"]),
+        finished_at=datetime.fromisoformat(row["finished_at"]) if row["finished_at"] else None,
+        detail=row["detail"],
+    )
+
+
+class ScheduleStore:
+    """Reading and writing scheduled remedies.
+
+    :param store: the SQLite store whose ``scheduled_remedies`` table and transactions it uses.
+    """
+
+    def __init__(self, store: SQLiteStore) -> None:
+        self.store = store
+
+    def add(
+        self,
+        *,
+        provider: str,
+        incident_id: str,
+        run: RunRef,
+        remedy: Remedy,
+        due_at: datetime,
+        created_at: datetime,
+    ) -> ScheduledRemedy:
+        """Schedule *remedy* for *run*, due at *due_at*."""
+        with self.store.transaction() as db:
+            cursor = db.execute(
+                "INSERT INTO scheduled_remedies (provider, repo, run_key, incident_id, run, "
+                "remedy, due_at, status, created_at) VALUES (?,?,?,?,?,?,?,?,?)",
+                (
+                    provider,
+                    run.repo,
+                    run.key,
+                    incident_id,
+                    json.dumps(to_json_dict(run)),
+                    json.dumps(to_json_dict(remedy)),
+                    utc_text(due_at),
+                    DUE,
+                    utc_text(created_at),
+                ),
+            )
+            row = db.execute(
+                "SELECT * FROM scheduled_remedies WHERE id = ?", (cursor.lastrowid,)
+            ).fetchone()
+        return _row(row)
+
+    def take_due(self, now: datetime) -> ScheduledRemedy | None:
+        """The earliest remedy due at *now*, marked ``working`` (atomically), or ``None``."""
+        with self.store.transaction() as db:
+            row = db.execute(
+                "SELECT * FROM scheduled_remedies WHERE status = ? AND due_at <= ? "
+                "ORDER BY due_at, id LIMIT 1",
+                (DUE, utc_text(now)),
+            ).fetchone()
+            if row is None:
+                return None
+            db.execute(
+                "UPDATE scheduled_remedies SET status = ?, attempts = attempts + 1 WHERE id = ?",
+                (WORKING, row["id"]),
+            )
+            row = db.execute(
+                "SELECT * FROM scheduled_remedies WHERE id = ?", (row["id"],)
+            ).fetchone()
+        return _row(row)
+
+    def finish(self, ident: int, status: str, detail: str, at: datetime) -> None:
+        """End a taken remedy: ``done`` or ``dropped``, with what happened."""
+        if status not in (DONE, DROPPED):
+            raise ValueError(f"a scheduled remedy ends done or dropped, not {status!r}")
+        with self.store.transaction() as db:
+            db.execute(
+                "UPDATE scheduled_remedies SET status = ?, detail = ?, finished_at = ? "
+                "WHERE id = ?",
+                (status, detail, utc_text(at), ident),
+            )
+
+    def postpone(self, ident: int, due_at: datetime, detail: str) -> None:
+        """Put a taken remedy back, due at *due_at* (after a transient error)."""
+        with self.store.transaction() as db:
+            db.execute(
+                "UPDATE scheduled_remedies SET status = ?, due_at = ?, detail = ? WHERE id = ?",
+                (DUE, utc_text(due_at), detail, ident),
+            )
+
+    def recover(self) -> int:
+        """Make remedies a dead process left ``working`` due again; returns how many."""
+        with self.store.transaction() as db:
+            cursor = db.execute(
+                "UPDATE scheduled_remedies SET status = ? WHERE status = ?", (DUE, WORKING)
+            )
+            return cursor.rowcount
+
+    def find(
+        self, *, status: str | None = None, incident_id: str | None = None
+    ) -> list[ScheduledRemedy]:
+        """Scheduled remedies, oldest first, optionally of one *status* or incident."""
+        query = "SELECT * FROM scheduled_remedies WHERE 1 = 1"
+        params: list[str] = []
+        if status is not None:
+            query += " AND status = ?"
+            params.append(status)
+        if incident_id is not None:
+            query += " AND incident_id = ?"
+            params.append(incident_id)
+        return [_row(row) for row in self.store.read(query + " ORDER BY id", params)]
