@@ -67,11 +67,11 @@ def test_each_simulator_keeps_its_own_server_style(
     assert response.status == options
 
 
-def test_circleci_answers_like_the_server_it_began_on() -> None:
+def test_circleci_answers_as_circleci() -> None:
     with CircleCISimulator() as sim:
         response = _raw(sim.base_url, "POST", {"Content-Length": "-1"})
     assert response.status == 400
-    assert response.getheader("Server", "").strip() == "GitHub.com"
+    assert response.getheader("Server", "").strip() == "cloudflare"
 
 
 def _request(path: str, query: str = "") -> ApiRequest:

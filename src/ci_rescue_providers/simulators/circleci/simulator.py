@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
@@ -13,7 +12,7 @@ from ..common.recording import (
     fault_response,
     status_phrase,
 )
-from ..github.server import GITHUB_STYLE
+from ..common.server import Reply, ServerStyle
 from .api import ApiRequest, ApiResponse, CircleCIApi
 from .execution import job_steps
 from .models import SimJob
@@ -23,9 +22,12 @@ from .webhooks import job_completed_event, webhook_delivery, workflow_completed_
 
 __all__ = ["CircleCISimulator"]
 
-#: The CircleCI simulator began on the GitHub simulator's server and has always answered as it
-#: does (``Server: GitHub.com``, ``OPTIONS``, GitHub's 400 body); only its threads are its own.
-_STYLE = dataclasses.replace(GITHUB_STYLE, name="circleci-simulator")
+#: CircleCI's API answers through Cloudflare, with ``{"message": ...}`` error bodies.
+_STYLE = ServerStyle(
+    name="circleci-simulator",
+    server_version="cloudflare",
+    bad_request=Reply(400, {"Content-Type": "application/json"}, b'{"message":"Bad request"}'),
+)
 
 
 class CircleCISimulator(SimulatorFacade):
