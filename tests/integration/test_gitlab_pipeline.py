@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 
 from ci_rescue_core.config.deployment import OutputConfig, ProviderConfig, RescueConfig, StoreConfig
@@ -538,3 +539,32 @@ def test_polling_finds_each_failed_attempt_once(
     assert result.status is HandleStatus.RESOLVED
     assert watcher.poll_once().handled == ()
     assert len(writes(sim)) == 1
+
+
+def test_an_idle_poll_lists_pipelines_without_reading_their_jobs_again(
+    sim: GitLabSimulator, deployment: Deployment
+) -> None:
+    for i in range(5):
+        sim.add_pipeline(REPO, sha=f"{i:040x}", jobs=[SimJob("test", ["success"], log=PASSING)])
+    pipeline_id = green_then_red(sim)
+    watcher = Watcher(deployment.runtime().rescuer("gitlab"), [REPO])
+    watcher.poll_once()  # handles the failure: its pipeline is retried and passes
+    watcher.poll_once()  # sees attempt 2
+    sim.clear_requests()
+
+    idle = watcher.poll_once()
+
+    assert idle.handled == () and idle.errors == ()
+    assert {r.path for r in sim.requests} == {f"/api/v4/projects/{PROJECT}/pipelines"}
+
+    sim.clear_requests()
+    pipelines = f"/api/v4/projects/{PROJECT}/pipelines"
+    api = f"{sim.base_url}/api/v4"
+    with httpx.Client(base_url=api, headers={"PRIVATE-TOKEN": TOKEN}) as http:  # a person
+        [job, *_] = http.get(f"/projects/{PROJECT}/pipelines/{pipeline_id}/jobs").json()
+        http.post(f"/projects/{PROJECT}/jobs/{job['id']}/retry").raise_for_status()
+    sim.clear_requests()
+    [(run, _result)] = watcher.poll_once().handled  # touched by the retry: read again
+    assert (run.run_id, run.attempt) == (str(pipeline_id), 3)
+    jobs_reads = [r.path for r in sim.requests if r.path.endswith("/jobs")]
+    assert f"{pipelines}/{pipeline_id}/jobs" in jobs_reads

@@ -26,7 +26,7 @@ from ci_rescue_core.provider import (
 from ci_rescue_providers.common.auth import missing_token
 from ci_rescue_providers.common.reads import LOG_CHUNK_BYTES, first_file, guarded, numeric
 from ci_rescue_providers.gitlab import writes
-from ci_rescue_providers.gitlab.attempts import AttemptIndex
+from ci_rescue_providers.gitlab.attempts import AttemptCache, AttemptIndex
 from ci_rescue_providers.gitlab.codeowners import CODEOWNERS_PATHS
 from ci_rescue_providers.gitlab.codeowners import resolve_owners as owners_from
 from ci_rescue_providers.gitlab.errors import translated
@@ -77,6 +77,7 @@ class GitLabProvider(DraftedWrites):
         self._has_token = has_token
         self._clock = clock
         self._paths: dict[str, str] = {}
+        self._attempts = AttemptCache()
 
     # -- webhooks --------------------------------------------------------------------------
 
@@ -170,8 +171,12 @@ class GitLabProvider(DraftedWrites):
                 data = pipeline.attributes
                 if status == "completed" and data.get("status") not in TERMINAL:
                     continue
-                index = AttemptIndex(self._job_dicts(project, str(data["id"])))
-                found.append(run_from_pipeline(data, canonical, attempt=index.latest))
+                attempt = self._attempts.latest(
+                    canonical,
+                    data,
+                    lambda pipeline_id: AttemptIndex(self._job_dicts(project, pipeline_id)).latest,
+                )
+                found.append(run_from_pipeline(data, canonical, attempt=attempt))
                 if len(found) >= limit:
                     break
         return found

@@ -23,11 +23,13 @@ round is still running joins that round.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from ci_rescue_providers.gitlab.mapping import parse_time
+from ci_rescue_providers.gitlab.mapping import TERMINAL, parse_time
 
 #: Retries created further apart than this belong to different rounds.
 ROUND_GAP_SECONDS = 300.0
@@ -98,3 +100,37 @@ def _later(
     if first_finish is not None and created >= first_finish:
         return True
     return previous is not None and (created - previous).total_seconds() > ROUND_GAP_SECONDS
+
+
+class AttemptCache:
+    """The latest attempt of finished pipelines, remembered while their ``updated_at`` stays.
+
+    Rebuilding a pipeline's attempt costs one jobs request.  A finished pipeline whose
+    ``updated_at`` has not changed has the same jobs (a retry sets it running and touches it),
+    so a poll that lists it again needs no second request.  Running pipelines are never cached.
+    Bounded: the least recently used entries go first.
+    """
+
+    def __init__(self, size: int = 4096) -> None:
+        self._size = size
+        self._latest: OrderedDict[tuple[str, str, str], int] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def latest(self, repo: str, pipeline: Mapping[str, Any], rebuild: Callable[[str], int]) -> int:
+        """*pipeline*'s latest attempt: remembered, or ``rebuild(pipeline_id)`` (and
+        remembered when the pipeline is finished)."""
+        updated = pipeline.get("updated_at")
+        cacheable = bool(updated) and pipeline.get("status") in TERMINAL
+        key = (repo, str(pipeline["id"]), str(updated))
+        if cacheable:
+            with self._lock:
+                if key in self._latest:
+                    self._latest.move_to_end(key)
+                    return self._latest[key]
+        attempt = rebuild(str(pipeline["id"]))
+        if cacheable:
+            with self._lock:
+                self._latest[key] = attempt
+                while len(self._latest) > self._size:
+                    self._latest.popitem(last=False)
+        return attempt
