@@ -21,7 +21,7 @@ import attrs
 from ci_rescue_core import incidents
 from ci_rescue_core.errors import RescueError
 from ci_rescue_core.hooks import Hooks
-from ci_rescue_core.models import Incident, Outcome, OutcomeStatus, Remedy, RunRef
+from ci_rescue_core.models import Incident, IncidentStatus, Outcome, OutcomeStatus, Remedy, RunRef
 from ci_rescue_core.policy.engine import Action, Decision
 from ci_rescue_core.policy.rules import Policy
 from ci_rescue_core.provider import Provider
@@ -71,40 +71,43 @@ class FixProposer:
             else:
                 outcome = self.apply_once(incident, run, decision, policy)
                 if remedy.delay_seconds > 0 and outcome.status is OutcomeStatus.APPLIED:
-                    outcome = attrs.evolve(
-                        outcome,
-                        detail=f"{outcome.detail}; back-off of {remedy.delay_seconds:g} s not "
-                        "waited (one-shot command)".lstrip("; "),
-                    )
+                    waived = f"back-off of {remedy.delay_seconds:g} s not waited (one-shot command)"
+                    detail = f"{outcome.detail}; {waived}" if outcome.detail else waived
+                    outcome = attrs.evolve(outcome, detail=detail)
             outcomes.append(outcome)
-            incident = self._record_outcome(incident, outcome)
+            incident = self.save(note_outcome(incident, outcome, self.clock()), "apply")
         incident = attrs.evolve(incident, status=incidents.status_after(incident, outcomes))
         return self.save(incident, "apply"), outcomes
 
     def schedule(self, incident: Incident, run: RunRef, remedy: Remedy) -> Outcome:
-        """Claim *remedy* for *run* now and store it as due after its ``delay_seconds``."""
-        target = claim_target(remedy)
-        if not self.store.claim_remedy(run.key, remedy.kind, target, incident.id):
-            return Outcome(
-                remedy=remedy,
-                status=OutcomeStatus.SKIPPED,
-                detail=f"already applied to {run.key}",
-            )
+        """Claim *remedy* for *run* and store it as due after its ``delay_seconds`` (one
+        transaction); ``skipped`` when it was already claimed."""
         now = self.clock()
         due = now + timedelta(seconds=remedy.delay_seconds)
-        ScheduleStore(self.store).add(
+        scheduled = ScheduleStore(self.store).add_claimed(
             provider=run.provider,
             incident_id=incident.id,
             run=run,
             remedy=remedy,
+            target=claim_target(remedy),
             due_at=due,
             created_at=now,
         )
-        self.store.finish_remedy(run.key, remedy.kind, target, status="scheduled")
+        if scheduled is None:
+            return self._already(run, remedy)
         return Outcome(
             remedy=remedy,
             status=OutcomeStatus.SCHEDULED,
             detail=f"due at {due:%H:%M:%S} UTC, after a back-off of {remedy.delay_seconds:g} s",
+        )
+
+    def _already(self, run: RunRef, remedy: Remedy) -> Outcome:
+        """The ``skipped`` outcome of a remedy whose claim for *run* is held already."""
+        status = self.store.remedy_claim(run.key, remedy.kind, claim_target(remedy))
+        return Outcome(
+            remedy=remedy,
+            status=OutcomeStatus.SKIPPED,
+            detail=f"already {status or 'applied'} for {run.key}",
         )
 
     def apply_once(
@@ -117,11 +120,7 @@ class FixProposer:
         """
         remedy = decision.remedy
         if not self.store.claim_remedy(run.key, remedy.kind, claim_target(remedy), incident.id):
-            return Outcome(
-                remedy=remedy,
-                status=OutcomeStatus.SKIPPED,
-                detail=f"already applied to {run.key}",
-            )
+            return self._already(run, remedy)
         return self.apply_claimed(incident, run, remedy, policy)
 
     def apply_claimed(
@@ -162,35 +161,43 @@ class FixProposer:
 
     def record(self, incident: Incident, outcome: Outcome) -> Incident:
         """Put a later *outcome* (a scheduled remedy's) on the incident, update its status and
-        save it."""
-        incident = self._record_outcome(incident, outcome)
-        incident = attrs.evolve(incident, status=incidents.status_after(incident, [outcome]))
+        save it.  A resolved incident stays resolved; a retry that did not go through ends the
+        ``mitigating`` status its scheduling set."""
+        incident = note_outcome(incident, outcome, self.clock())
+        if incident.status is not IncidentStatus.RESOLVED:
+            base = incident
+            if incident.status is IncidentStatus.MITIGATING and outcome.status not in (
+                OutcomeStatus.APPLIED,
+                OutcomeStatus.SCHEDULED,
+            ):
+                base = attrs.evolve(incident, status=IncidentStatus.OPEN)
+            incident = attrs.evolve(incident, status=incidents.status_after(base, [outcome]))
         return self.save(incident, "apply")
 
-    def _record_outcome(self, incident: Incident, outcome: Outcome) -> Incident:
-        """Add *outcome* (and its remedy) to the incident, note it on the timeline, save."""
-        remedy = outcome.remedy
-        incident = attrs.evolve(
-            incident,
-            remedies=(*incident.remedies, remedy),
-            outcomes=(*incident.outcomes, outcome),
-            tracking_issue=outcome.link
-            if remedy.escalates and outcome.status is OutcomeStatus.APPLIED and outcome.link
-            else incident.tracking_issue,
-        )
-        incident = incidents.note(
-            incident,
-            "apply",
-            f"{remedy.kind}: {outcome.status.value}"
-            + (f" — {outcome.link}" if outcome.link else "")
-            + (f" — {outcome.error}" if outcome.error else "")
-            + (f" — {outcome.detail}" if outcome.detail and not outcome.error else ""),
-            self.clock(),
-            kind=remedy.kind,
-            status=outcome.status.value,
-            link=outcome.link,
-        )
-        return self.save(incident, "apply")
+
+def note_outcome(incident: Incident, outcome: Outcome, now: datetime) -> Incident:
+    """*incident* with *outcome* (and its remedy) added and noted on the timeline."""
+    remedy = outcome.remedy
+    incident = attrs.evolve(
+        incident,
+        remedies=(*incident.remedies, remedy),
+        outcomes=(*incident.outcomes, outcome),
+        tracking_issue=outcome.link
+        if remedy.escalates and outcome.status is OutcomeStatus.APPLIED and outcome.link
+        else incident.tracking_issue,
+    )
+    return incidents.note(
+        incident,
+        "apply",
+        f"{remedy.kind}: {outcome.status.value}"
+        + (f" — {outcome.link}" if outcome.link else "")
+        + (f" — {outcome.error}" if outcome.error else "")
+        + (f" — {outcome.detail}" if outcome.detail and not outcome.error else ""),
+        now,
+        kind=remedy.kind,
+        status=outcome.status.value,
+        link=outcome.link,
+    )
 
 
 def claim_target(remedy: Remedy) -> str:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import enum
 import json
+import threading
 from collections.abc import Callable, Collection, Mapping, Sequence
 from datetime import datetime
 from typing import Any
@@ -82,6 +83,8 @@ class Rescuer:
     :param defer_delayed: schedule remedies that carry a back-off (``delay_seconds``) for the
         :class:`~ci_rescue_core.scheduler.RemedyScheduler` instead of applying them at once;
         for long-running processes that run one.
+    :param lock: held while an event is handled; the rescuers of one runtime and its
+        scheduler share it, so that they never update an incident at the same time.
     """
 
     def __init__(
@@ -95,6 +98,7 @@ class Rescuer:
         known_secrets: Sequence[str] = (),
         use_baseline: bool = True,
         defer_delayed: bool = False,
+        lock: threading.RLock | None = None,
         clock: Callable[[], datetime] = utc_now,
         new_id: Callable[[], str] = incidents.new_incident_id,
     ) -> None:
@@ -104,6 +108,7 @@ class Rescuer:
         self.policy_for = policy_for
         self.mode = mode
         self.known_secrets = tuple(known_secrets)
+        self.lock = lock if lock is not None else threading.RLock()
         self._clock = clock
         self._new_id = new_id
         self._writer: Provider = provider if mode is not Mode.OBSERVE else WriteGuard(provider)
@@ -156,7 +161,8 @@ class Rescuer:
                 status=HandleStatus.DUPLICATE, reason=f"delivery {delivery} was already handled"
             )
         try:
-            return self._handle(event)
+            with self.lock:
+                return self._handle(event)
         except BaseException:
             if delivery is not None:
                 self.store.release_delivery(self.provider.name, delivery)

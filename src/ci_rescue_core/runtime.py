@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -49,6 +50,9 @@ class Runtime:
         self.registry = ProviderRegistry(self.hooks)
         self.store = SQLiteStore(config.store_path)
         self._providers: dict[str, Provider] = {}
+        #: Held while an event is handled or a scheduled remedy applied (see ``Rescuer``).
+        self.lock = threading.RLock()
+        self._build_lock = threading.RLock()
         self._building: set[str] = set()
         self._policies: dict[str, Policy] = {}
 
@@ -59,6 +63,10 @@ class Runtime:
         through GitHub or GitLab), that one is built first and passed in
         ``ProviderSettings.companions``.
         """
+        with self._build_lock:  # the worker, the scheduler and the sweeper may ask at once
+            return self._provider(name)
+
+    def _provider(self, name: str) -> Provider:
         if name not in self._providers:
             settings = self.config.provider_settings(name, self.environ)
             vcs = settings.options.get("vcs")
@@ -69,7 +77,7 @@ class Runtime:
                     )
                 self._building.add(name)
                 try:
-                    companion = self.provider(str(vcs))
+                    companion = self._provider(str(vcs))
                 finally:
                     self._building.discard(name)
                 settings = attrs.evolve(settings, companions={str(vcs): companion})
@@ -98,6 +106,7 @@ class Runtime:
             known_secrets=self.config.known_secrets(self.environ),
             use_baseline=self.config.analysis.baseline,
             defer_delayed=defer_delayed,
+            lock=self.lock,
         )
 
     def close(self) -> None:

@@ -3,17 +3,22 @@
 ``serve`` and ``watch`` build their rescuers with ``defer_delayed=True``: a remedy carrying a
 ``delay_seconds`` (the retry strategy sets it from the policy's ``retry_backoff_seconds``) is
 claimed and stored as *scheduled* instead of being applied at once.  :class:`RemedyScheduler`
-runs on a daemon thread beside them and, when one is due, looks at the run again first:
+runs on a daemon thread beside them (``watch --once`` runs one pass) and, when one is due,
+holds the runtime's pipeline lock (no event is handled meanwhile) and looks again first:
 
-- a newer attempt exists, the run is running again or it passed → **dropped**, nothing written
-  (a human or another event got there first);
-- the incident was resolved, or the deployment no longer acts (``observe`` / ``propose``) →
-  **dropped**;
+- its claim already ended (a scheduler that died after the provider write) → **done**, nothing
+  written again;
+- a newer attempt exists, the run is running again or it passed, the incident was resolved, or
+  the deployment no longer acts (``observe`` / ``propose``) → **dropped**: nothing written, a
+  ``skipped`` outcome with the reason goes on the incident, and the claim is freed;
 - otherwise the remedy is applied through the same plugin hook as any other, its outcome goes on
   the incident's timeline and the notifiers hear of it.  A transient provider error (5xx, rate
-  limit) puts it back for a later try, up to :data:`MAX_ATTEMPTS`.
+  limit) puts it back for a later try (at least as long as the provider asked), up to
+  :data:`MAX_ATTEMPTS`; then, like any other error, it is a ``failed`` outcome.
 
-Scheduled remedies live in the store, so a restart loses none.
+Scheduled remedies live in the store, taken under a lease (see
+:mod:`ci_rescue_core.store.schedule`), so a restart loses none and two processes sharing a store
+never apply one twice.
 """
 
 from __future__ import annotations
@@ -27,10 +32,10 @@ from typing import TYPE_CHECKING
 import attrs
 
 from ci_rescue_core.errors import TRANSIENT_ERRORS, RescueError
-from ci_rescue_core.fix_proposer import claim_target
+from ci_rescue_core.fix_proposer import claim_target, note_outcome
 from ci_rescue_core.models import Incident, IncidentStatus, Mode, Outcome, OutcomeStatus
 from ci_rescue_core.store import SQLiteStore, utc_now
-from ci_rescue_core.store.schedule import DONE, DROPPED, ScheduledRemedy, ScheduleStore
+from ci_rescue_core.store.schedule import DONE, DROPPED, DUE, ScheduledRemedy, ScheduleStore
 
 if TYPE_CHECKING:
     from ci_rescue_core.orchestrator import Rescuer
@@ -57,6 +62,7 @@ class ScheduledResult:
     status: str
     detail: str
     outcome: Outcome | None = None
+    retry_after: float | None = None
 
 
 class RemedyScheduler:
@@ -112,61 +118,98 @@ class RemedyScheduler:
         return results
 
     def _run_one(self, item: ScheduledRemedy) -> ScheduledResult:
+        """Apply one taken item and end it; whatever happens, the item does not stay taken
+        (but for a store that fails, when its lease lets another pass take it again)."""
+        result = ScheduledResult(item=item, status=DONE, detail="internal error")
         try:
-            result = self._apply(item)
-        except TRANSIENT_ERRORS as exc:
-            if item.attempts < MAX_ATTEMPTS:
-                detail = f"will try again: {exc}"
-                self.schedule.postpone(item.id, self.clock() + RETRY_DELAY, detail)
-                log.warning("scheduled %s for %s %s", item.remedy.kind, item.run.key, detail)
-                return ScheduledResult(item=item, status="due", detail=detail)
-            result = self._ended_in_error(item, exc)
-        except RescueError as exc:
-            result = self._ended_in_error(item, exc)
+            result = self._attempt(item)
         except Exception as exc:  # a bug must not stop the schedule: record it, keep going
             log.exception("scheduled %s for %s crashed", item.remedy.kind, item.run.key)
             result = ScheduledResult(item=item, status=DONE, detail=f"internal error: {exc!r}")
-        self.schedule.finish(item.id, result.status, result.detail, self.clock())
+            self._release(item, status="failed", error=result.detail)
+        finally:
+            if result.status == DUE:
+                self.schedule.postpone(item.id, self.clock() + self._wait(result), result.detail)
+            else:
+                self.schedule.finish(item.id, result.status, result.detail, self.clock())
         return result
 
-    def _ended_in_error(self, item: ScheduledRemedy, exc: RescueError) -> ScheduledResult:
-        """A final error before the remedy could be applied: its claim is released (a later
-        event may try again) and the incident hears of it."""
-        rescuer = self.rescuer_for(item.provider)
-        run, remedy = item.run, item.remedy
-        outcome = Outcome(remedy=remedy, status=OutcomeStatus.FAILED, error=str(exc))
-        self.store.finish_remedy(
-            run.key, remedy.kind, claim_target(remedy), status="failed", error=str(exc)
-        )
-        incident = self.store.get_incident(item.incident_id)
-        if incident is not None:
-            rescuer.fixer.record(incident, outcome)
-        return ScheduledResult(item=item, status=DONE, detail=f"failed: {exc}", outcome=outcome)
+    def _attempt(self, item: ScheduledRemedy) -> ScheduledResult:
+        try:
+            rescuer = self.rescuer_for(item.provider)
+        except RescueError as exc:  # not configured (any more) in this process
+            return self._failed(item, exc, None)
+        with rescuer.lock:  # never beside the pipeline handling an event of the same runtime
+            try:
+                return self._apply(item, rescuer)
+            except TRANSIENT_ERRORS as exc:
+                if item.attempts < MAX_ATTEMPTS:
+                    detail = f"will try again: {exc}"
+                    log.warning("scheduled %s for %s %s", item.remedy.kind, item.run.key, detail)
+                    retry_after = getattr(exc, "retry_after", None)
+                    return ScheduledResult(
+                        item=item, status=DUE, detail=detail, retry_after=retry_after
+                    )
+                return self._failed(item, exc, rescuer)
+            except RescueError as exc:
+                return self._failed(item, exc, rescuer)
 
-    def _apply(self, item: ScheduledRemedy) -> ScheduledResult:
-        rescuer = self.rescuer_for(item.provider)
+    def _wait(self, result: ScheduledResult) -> timedelta:
+        """How long a postponed item waits: :data:`RETRY_DELAY`, or longer when the provider
+        asked for it."""
+        if result.retry_after:
+            return max(RETRY_DELAY, timedelta(seconds=result.retry_after))
+        return RETRY_DELAY
+
+    def _apply(self, item: ScheduledRemedy, rescuer: Rescuer) -> ScheduledResult:
+        run, remedy = item.run, item.remedy
+        claim = self.store.remedy_claim(run.key, remedy.kind, claim_target(remedy))
+        if claim not in (None, "pending", "scheduled"):  # a dead scheduler got this far
+            return ScheduledResult(item=item, status=DONE, detail=f"already {claim}")
         incident = self.store.get_incident(item.incident_id)
         why_not = self._moot(item, rescuer, incident)
         if why_not is not None or incident is None:
             why_not = why_not or f"incident {item.incident_id} is gone"
-            self._release(item)
-            log.info("scheduled %s for %s dropped: %s", item.remedy.kind, item.run.key, why_not)
+            self._release(item, status=DROPPED)
+            if incident is not None:
+                skipped = Outcome(remedy=remedy, status=OutcomeStatus.SKIPPED, detail=why_not)
+                rescuer.fixer.record(incident, skipped)
+            log.info("scheduled %s for %s dropped: %s", remedy.kind, run.key, why_not)
             return ScheduledResult(item=item, status=DROPPED, detail=why_not)
         outcome = rescuer.fixer.apply_claimed(
-            incident,
-            item.run,
-            item.remedy,
-            rescuer.policy_for(item.run.repo),
-            reraise=TRANSIENT_ERRORS,
+            incident, run, remedy, rescuer.policy_for(run.repo), reraise=TRANSIENT_ERRORS
         )
         incident = rescuer.fixer.record(incident, outcome)
-        rescuer.notify(
-            incident,
-            f"{item.run.repo}@{item.run.head_sha[:7]} {item.run.workflow or 'run'}: "
-            f"{item.remedy.kind} {outcome.status.value} after its back-off",
-        )
+        rescuer.quarantines.record_applied(incident, [outcome], run.provider)
+        self._tell(rescuer, item, outcome, incident)
         detail = outcome.error or outcome.link or outcome.detail or outcome.status.value
         return ScheduledResult(item=item, status=DONE, detail=detail, outcome=outcome)
+
+    def _failed(
+        self, item: ScheduledRemedy, exc: RescueError, rescuer: Rescuer | None
+    ) -> ScheduledResult:
+        """A final error before the remedy could be applied: its claim is released (a later
+        event may try again), the incident and the notifiers hear of it."""
+        outcome = Outcome(remedy=item.remedy, status=OutcomeStatus.FAILED, error=str(exc))
+        self._release(item, status="failed", error=str(exc))
+        incident = self.store.get_incident(item.incident_id)
+        if incident is not None and rescuer is not None:
+            incident = rescuer.fixer.record(incident, outcome)
+            self._tell(rescuer, item, outcome, incident)
+        elif incident is not None:  # no rescuer to record through: note it directly
+            self.store.save_incident(note_outcome(incident, outcome, self.clock()))
+        return ScheduledResult(item=item, status=DONE, detail=f"failed: {exc}", outcome=outcome)
+
+    @staticmethod
+    def _tell(
+        rescuer: Rescuer, item: ScheduledRemedy, outcome: Outcome, incident: Incident
+    ) -> None:
+        run = item.run
+        rescuer.notify(
+            incident,
+            f"{run.repo}@{run.head_sha[:7]} {run.workflow or 'run'}: "
+            f"{item.remedy.kind} {outcome.status.value} after its back-off",
+        )
 
     def _moot(
         self, item: ScheduledRemedy, rescuer: Rescuer, incident: Incident | None
@@ -188,20 +231,25 @@ class RemedyScheduler:
             return f"run {run.run_id} passed meanwhile"
         return None
 
-    def _release(self, item: ScheduledRemedy) -> None:
-        """Mark a dropped remedy's claim as such (nothing was written)."""
+    def _release(self, item: ScheduledRemedy, *, status: str, error: str | None = None) -> None:
+        """End the claim of a remedy that was not applied (``dropped`` or ``failed``: it may be
+        claimed again), unless it already ended otherwise."""
         remedy = item.remedy
-        self.store.finish_remedy(item.run.key, remedy.kind, claim_target(remedy), status="dropped")
+        self.store.finish_remedy(
+            item.run.key,
+            remedy.kind,
+            claim_target(remedy),
+            status=status,
+            error=error,
+            only_from=("pending", "scheduled"),
+        )
 
     # -- the thread ------------------------------------------------------------------------
 
     def start(self) -> RemedyScheduler:
-        """Make remedies a dead process left half-done due again, then apply due remedies
-        every *interval* seconds on a daemon thread."""
+        """Apply due remedies now and then every *interval* seconds, on a daemon thread
+        (remedies a dead process left taken are taken again once their lease ran out)."""
         if self._thread is None:
-            recovered = self.schedule.recover()
-            if recovered:
-                log.info("%d scheduled remedy(ies) recovered from a previous run", recovered)
             self._stop.clear()
             self._thread = threading.Thread(
                 target=self._loop, name="ci-rescue-remedy-scheduler", daemon=True
@@ -217,7 +265,7 @@ class RemedyScheduler:
                 log.exception("remedy scheduler pass crashed")
             self._stop.wait(self.interval)
 
-    def stop(self, timeout: float = 10.0) -> None:
+    def stop(self, timeout: float = 60.0) -> None:
         """Stop (a remedy being applied finishes first)."""
         self._stop.set()
         if self._thread is not None:

@@ -4,13 +4,16 @@ scheduler when due (real PyGithub client, GitHub simulator, SQLite file)."""
 from __future__ import annotations
 
 import json
+import threading
 import time
 from collections.abc import Callable
 from datetime import datetime, timedelta
+from pathlib import Path
 
 import httpx
 import pytest
 
+from ci_rescue_core.cli.main import main
 from ci_rescue_core.config import load_policy
 from ci_rescue_core.models import (
     Category,
@@ -29,12 +32,12 @@ from ci_rescue_core.provider import Capability
 from ci_rescue_core.runtime import Runtime
 from ci_rescue_core.scheduler import MAX_ATTEMPTS, RemedyScheduler
 from ci_rescue_core.store import utc_now
-from ci_rescue_core.store.schedule import DONE, DROPPED, DUE, ScheduleStore
+from ci_rescue_core.store.schedule import DONE, DROPPED, DUE, LEASE, ScheduleStore
 from ci_rescue_core.webhook.server import WebhookServer
 from ci_rescue_providers.simulators.github import GitHubSimulator, SimJob
 from ci_rescue_strategies import retry as retry_strategy
 from tests.integration import logs
-from tests.support import TOKEN, RuntimeFactory
+from tests.support import TOKEN, TOKEN_ENV, RuntimeFactory
 
 REPO = "acme/app"
 SHA = "1" * 40
@@ -233,21 +236,174 @@ def test_an_outage_that_never_ends_fails_the_retry_for_good(
     assert claim["status"] == "failed"
 
 
-def test_a_scheduled_retry_survives_a_crash_mid_apply(
+def test_a_retry_left_taken_by_a_dead_scheduler_is_taken_again_after_its_lease(
     sim: GitHubSimulator, deferring: Rescuer, make_runtime: RuntimeFactory, runtime: Runtime
 ) -> None:
     run_id = schedule(sim, deferring)
-    taken = ScheduleStore(runtime.store).take_due(later(DEFAULT_FIRST_BACKOFF + 1)())
+    due = DEFAULT_FIRST_BACKOFF + 1
+    taken = ScheduleStore(runtime.store).take_due(later(due)())
     assert taken is not None  # the process dies here: the item is left "working"
 
     restarted = make_runtime()
-    scheduler = scheduler_at(restarted, later(DEFAULT_FIRST_BACKOFF + 1))
-    assert scheduler.run_due() == []  # a working item is not taken twice ...
-    assert scheduler.schedule.recover() == 1  # ... until a restart recovers it
-    [result] = scheduler.run_due()
+    assert scheduler_at(restarted, later(due)).run_due() == []  # its lease still runs
+    [result] = scheduler_at(restarted, later(due + LEASE.total_seconds() + 1)).run_due()
 
     assert result.status == DONE
     assert writes(sim) == [rerun_write(run_id)]
+
+
+def test_a_retry_a_dead_scheduler_applied_is_not_applied_again(
+    sim: GitHubSimulator, deferring: Rescuer, runtime: Runtime
+) -> None:
+    run_id = schedule(sim, deferring)
+    due = DEFAULT_FIRST_BACKOFF + 1
+    [item] = ScheduleStore(runtime.store).find()
+    incident = runtime.store.get_incident(item.incident_id)
+    assert incident is not None
+    fixer = deferring.fixer  # the dead scheduler re-ran the cell, then died before finishing
+    fixer.apply_claimed(incident, item.run, item.remedy, load_policy(REPO))
+    taken = ScheduleStore(runtime.store).take_due(later(due)())
+    assert taken is not None and writes(sim) == [rerun_write(run_id)]
+
+    [result] = scheduler_at(runtime, later(due + LEASE.total_seconds() + 1)).run_due()
+
+    assert (result.status, result.detail) == (DONE, "already applied")
+    assert writes(sim) == [rerun_write(run_id)]  # not twice
+    [claim] = runtime.store.remedy_applications(item.incident_id)
+    assert claim["status"] == "applied"
+
+
+def test_scheduling_claims_the_retry_in_the_same_step(
+    sim: GitHubSimulator, deferring: Rescuer, runtime: Runtime
+) -> None:
+    schedule(sim, deferring)
+    [item] = ScheduleStore(runtime.store).find()
+    [claim] = runtime.store.remedy_applications(item.incident_id)
+    assert (claim["status"], claim["run_key"]) == ("scheduled", item.run.key)
+    again = deferring.handle_payload("workflow_run", sim.workflow_run_event(int(item.run.run_id)))
+    assert again.incident is not None
+    assert again.incident.outcomes[-1].detail == f"already scheduled for {item.run.key}"
+
+
+def test_a_retry_whose_incident_was_resolved_is_dropped_and_noted(
+    sim: GitHubSimulator, deferring: Rescuer, runtime: Runtime
+) -> None:
+    run_id = schedule(sim, deferring)
+    httpx.post(  # a person re-runs it, it passes, and that event arrives first
+        f"{sim.base_url}/repos/{REPO}/actions/runs/{run_id}/rerun-failed-jobs",
+        headers={"Authorization": f"token {TOKEN}"},
+    ).raise_for_status()
+    sim.clear_requests()
+    resolved = deferring.handle_payload("workflow_run", sim.workflow_run_event(run_id))
+    assert resolved.status is HandleStatus.RESOLVED
+
+    [result] = scheduler_at(runtime, later(DEFAULT_FIRST_BACKOFF + 1)).run_due()
+
+    assert result.status == DROPPED and "resolved" in result.detail
+    assert writes(sim) == []
+    [incident] = runtime.store.list_incidents()
+    assert incident.status is IncidentStatus.RESOLVED  # the drop does not reopen it
+    assert incident.outcomes[-1].status is OutcomeStatus.SKIPPED
+
+
+def test_a_retry_of_a_run_that_passed_meanwhile_is_dropped(
+    sim: GitHubSimulator, deferring: Rescuer, runtime: Runtime
+) -> None:
+    run_id = schedule(sim, deferring)
+    sim.clear_requests()
+    httpx.post(  # a person re-runs it; the failed cell passes; no event reached ci-rescue
+        f"{sim.base_url}/repos/{REPO}/actions/runs/{run_id}/rerun-failed-jobs",
+        headers={"Authorization": f"token {TOKEN}"},
+    ).raise_for_status()
+    sim.clear_requests()
+
+    [result] = scheduler_at(runtime, later(DEFAULT_FIRST_BACKOFF + 1)).run_due()
+
+    assert result.status == DROPPED
+    assert writes(sim) == []
+    [incident] = runtime.store.list_incidents()
+    assert incident.status is IncidentStatus.OPEN  # no retry under way any more
+    assert incident.outcomes[-1].detail == result.detail
+
+
+def test_a_refused_retry_fails_and_the_incident_is_no_longer_mitigating(
+    sim: GitHubSimulator, deferring: Rescuer, runtime: Runtime
+) -> None:
+    schedule(sim, deferring)
+    sim.inject_fault("POST", r"/rerun-failed-jobs$", status=403, times=None)
+
+    [result] = scheduler_at(runtime, later(DEFAULT_FIRST_BACKOFF + 1)).run_due()
+
+    assert result.status == DONE and result.outcome is not None
+    assert result.outcome.status is OutcomeStatus.FAILED
+    [incident] = runtime.store.list_incidents()
+    assert incident.status is IncidentStatus.OPEN
+    log = [
+        json.loads(line) for line in runtime.config.resolve("rescue.log").read_text().splitlines()
+    ]
+    assert "retry_cells failed after its back-off" in log[-1]["headline"]
+
+
+def test_a_provider_this_process_cannot_build_fails_the_retry_cleanly(
+    sim: GitHubSimulator, deferring: Rescuer, runtime: Runtime
+) -> None:
+    schedule(sim, deferring)
+    scheduler = RemedyScheduler(
+        runtime.store, runtime.rescuer, clock=later(DEFAULT_FIRST_BACKOFF + 1)
+    )
+    scheduler.rescuer_for = lambda name: runtime.rescuer("nope")
+
+    [result] = scheduler.run_due()
+
+    assert result.status == DONE and "nope" in result.detail
+    [item] = ScheduleStore(runtime.store).find()
+    assert item.status == DONE  # not left taken
+    [claim] = runtime.store.remedy_applications(item.incident_id)
+    assert claim["status"] == "failed"  # a later event may claim it again
+    [incident] = runtime.store.list_incidents()
+    assert incident.outcomes[-1].status is OutcomeStatus.FAILED
+
+
+def test_the_scheduler_waits_while_an_event_is_being_handled(
+    sim: GitHubSimulator, deferring: Rescuer, runtime: Runtime
+) -> None:
+    schedule(sim, deferring)
+    scheduler = scheduler_at(runtime, later(DEFAULT_FIRST_BACKOFF + 1))
+    results: list[object] = []
+    with runtime.lock:  # what the worker holds while it handles a delivery
+        thread = threading.Thread(target=lambda: results.extend(scheduler.run_due()))
+        thread.start()
+        thread.join(0.5)
+        assert thread.is_alive() and writes(sim) == []
+    thread.join(10)
+    assert len(results) == 1 and len(writes(sim)) == 1
+
+
+def test_watch_once_applies_what_a_long_running_process_left_due(
+    sim: GitHubSimulator,
+    deferring: Rescuer,
+    runtime: Runtime,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv(TOKEN_ENV, TOKEN)
+    run_id = schedule(sim, deferring)
+    with runtime.store.transaction() as db:  # the back-off ran out while nothing was running
+        db.execute("UPDATE scheduled_remedies SET due_at = '2000-01-01T00:00:00+00:00'")
+    config = tmp_path / "rescue.yaml"
+    config.write_text(
+        f"store:\n  path: {runtime.config.store_path}\n"
+        f"providers:\n  github:\n    base_url: {sim.base_url}\n    token_env: {TOKEN_ENV}\n"
+    )
+
+    code = main(
+        ["watch", "--provider", "github", "--repo", REPO, "--once", "--config", str(config)]
+    )
+
+    assert code == 0
+    assert writes(sim).count(rerun_write(run_id)) == 1
+    [item] = ScheduleStore(runtime.store).find()
+    assert item.status == DONE
 
 
 @pytest.mark.parametrize(("attempt", "backoff"), [(1, 30), (2, 120), (3, 120)])

@@ -77,6 +77,7 @@ def run(args: argparse.Namespace) -> int:
         scheduler = RemedyScheduler.for_runtime(runtime)
         if args.once:
             sweeper.sweep_once()
+            scheduler.run_due()  # what a long-running watcher or serve left due
             result = watcher.poll_once()
             report(result)
             return 1 if result.errors and not result.handled else 0

@@ -1,30 +1,35 @@
 """Remedies due later, in the SQLite store: a retry waiting out its back-off.
 
-A scheduled remedy is **due** from its ``due_at``; the scheduler takes it (**working**, so two
-schedulers never apply it twice), then ends it **done** (applied, or failed for good) or
-**dropped** (the run moved on: a newer attempt, or it passed).  A transient provider error puts
-it back to due a little later.  A process killed while one was working leaves it working;
-:meth:`ScheduleStore.recover` makes it due again at the next start (its remedy claim still
-guards the provider write).
+A remedy is scheduled together with its claim (``remedy_applications``, status
+``scheduled``), in one transaction: a replayed event finds the claim and schedules nothing.
+A scheduled remedy is **due** from its ``due_at``; a scheduler takes it (**working**, with a
+lease: no other scheduler, in this process or another, takes it while the lease lasts), then
+ends it **done** (applied, or failed for good) or **dropped** (the run moved on: a newer
+attempt, or it passed).  A transient provider error puts it back to due a little later.  A
+process killed while one was working leaves it working until its lease runs out; then any
+scheduler takes it again (the claim tells whether the provider write already happened).
 """
 
 from __future__ import annotations
 
 import json
 import sqlite3
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import attrs
 
 from ci_rescue_core.convert import from_json_dict, to_json_dict
 from ci_rescue_core.flake.history import utc_text
 from ci_rescue_core.models import Remedy, RunRef
-from ci_rescue_core.store.sqlite import SQLiteStore
+from ci_rescue_core.store.sqlite import SQLiteStore, claim_in
 
 DUE = "due"
 WORKING = "working"
 DONE = "done"
 DROPPED = "dropped"
+
+LEASE = timedelta(minutes=10)
+"""How long a taken remedy is left to its scheduler before another may take it."""
 
 
 @attrs.frozen(kw_only=True)
@@ -75,18 +80,24 @@ class ScheduleStore:
     def __init__(self, store: SQLiteStore) -> None:
         self.store = store
 
-    def add(
+    def add_claimed(
         self,
         *,
         provider: str,
         incident_id: str,
         run: RunRef,
         remedy: Remedy,
+        target: str,
         due_at: datetime,
         created_at: datetime,
-    ) -> ScheduledRemedy:
-        """Schedule *remedy* for *run*, due at *due_at*."""
+    ) -> ScheduledRemedy | None:
+        """Claim *remedy* for *run* (status ``scheduled``) and schedule it due at *due_at*, in
+        one transaction; ``None`` (nothing written) when it was already claimed."""
         with self.store.transaction() as db:
+            if not claim_in(
+                db, run.key, remedy.kind, target, incident_id, "scheduled", utc_text(created_at)
+            ):
+                return None
             cursor = db.execute(
                 "INSERT INTO scheduled_remedies (provider, repo, run_key, incident_id, run, "
                 "remedy, due_at, status, created_at) VALUES (?,?,?,?,?,?,?,?,?)",
@@ -107,19 +118,21 @@ class ScheduleStore:
             ).fetchone()
         return _row(row)
 
-    def take_due(self, now: datetime) -> ScheduledRemedy | None:
-        """The earliest remedy due at *now*, marked ``working`` (atomically), or ``None``."""
+    def take_due(self, now: datetime, *, lease: timedelta = LEASE) -> ScheduledRemedy | None:
+        """The earliest remedy due at *now* — or taken longer than *lease* ago by a scheduler
+        that never finished it — marked ``working`` (atomically), or ``None``."""
         with self.store.transaction() as db:
             row = db.execute(
-                "SELECT * FROM scheduled_remedies WHERE status = ? AND due_at <= ? "
-                "ORDER BY due_at, id LIMIT 1",
-                (DUE, utc_text(now)),
+                "SELECT * FROM scheduled_remedies WHERE (status = ? AND due_at <= ?) "
+                "OR (status = ? AND taken_at <= ?) ORDER BY due_at, id LIMIT 1",
+                (DUE, utc_text(now), WORKING, utc_text(now - lease)),
             ).fetchone()
             if row is None:
                 return None
             db.execute(
-                "UPDATE scheduled_remedies SET status = ?, attempts = attempts + 1 WHERE id = ?",
-                (WORKING, row["id"]),
+                "UPDATE scheduled_remedies SET status = ?, taken_at = ?, attempts = attempts + 1 "
+                "WHERE id = ?",
+                (WORKING, utc_text(now), row["id"]),
             )
             row = db.execute(
                 "SELECT * FROM scheduled_remedies WHERE id = ?", (row["id"],)
@@ -144,14 +157,6 @@ class ScheduleStore:
                 "UPDATE scheduled_remedies SET status = ?, due_at = ?, detail = ? WHERE id = ?",
                 (DUE, utc_text(due_at), detail, ident),
             )
-
-    def recover(self) -> int:
-        """Make remedies a dead process left ``working`` due again; returns how many."""
-        with self.store.transaction() as db:
-            cursor = db.execute(
-                "UPDATE scheduled_remedies SET status = ? WHERE status = ?", (DUE, WORKING)
-            )
-            return cursor.rowcount
 
     def find(
         self, *, status: str | None = None, incident_id: str | None = None

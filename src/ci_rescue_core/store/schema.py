@@ -133,7 +133,7 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
             provider TEXT NOT NULL, repo TEXT NOT NULL, run_key TEXT NOT NULL,
             incident_id TEXT NOT NULL, run TEXT NOT NULL, remedy TEXT NOT NULL,
             due_at TEXT NOT NULL, status TEXT NOT NULL, attempts INTEGER NOT NULL DEFAULT 0,
-            created_at TEXT NOT NULL, finished_at TEXT, detail TEXT
+            taken_at TEXT, created_at TEXT NOT NULL, finished_at TEXT, detail TEXT
         )
         """,
         "CREATE INDEX scheduled_remedies_due ON scheduled_remedies (status, due_at)",

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import sqlite3
 import threading
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
@@ -333,26 +333,27 @@ class SQLiteStore:
 
     # -- remedy applications (at-most-once writes) ------------------------------------------
 
-    def claim_remedy(self, run_key: str, kind: str, target: str, incident_id: str) -> bool:
+    def claim_remedy(
+        self, run_key: str, kind: str, target: str, incident_id: str, *, status: str = "pending"
+    ) -> bool:
         """Claim the right to apply a remedy to one run attempt, before calling the provider.
 
         Returns False when the same remedy was already claimed for this run attempt and did
         not fail, so that a replayed or concurrent event never writes twice.  A claim whose
         earlier application failed, or that was scheduled and then dropped without writing,
-        may be claimed again.
+        may be claimed again.  *status* is the claim's first status (``scheduled`` for a
+        remedy due later).
         """
         with self._transaction() as db:
-            row = db.execute(
-                "SELECT status FROM remedy_applications WHERE run_key=? AND kind=? AND target=?",
-                (run_key, kind, target),
-            ).fetchone()
-            if row is not None and row["status"] not in ("failed", "dropped"):
-                return False
-            db.execute(
-                "INSERT OR REPLACE INTO remedy_applications VALUES (?,?,?,?,?,?,?,?,?)",
-                (run_key, kind, target, incident_id, "pending", None, None, self._now(), None),
-            )
-            return True
+            return claim_in(db, run_key, kind, target, incident_id, status, self._now())
+
+    def remedy_claim(self, run_key: str, kind: str, target: str) -> str | None:
+        """The status of a remedy's claim for one run attempt, or ``None`` when unclaimed."""
+        rows = self.read(
+            "SELECT status FROM remedy_applications WHERE run_key=? AND kind=? AND target=?",
+            (run_key, kind, target),
+        )
+        return str(rows[0]["status"]) if rows else None
 
     def finish_remedy(
         self,
@@ -363,14 +364,20 @@ class SQLiteStore:
         status: str,
         link: str | None = None,
         error: str | None = None,
-    ) -> None:
-        """Record how a claimed remedy ended (``applied`` or ``failed``...)."""
+        only_from: Collection[str] = (),
+    ) -> bool:
+        """Record how a claimed remedy ended (``applied`` or ``failed``...); with *only_from*,
+        only when its status is one of those.  Returns whether the claim was updated."""
+        query = (
+            "UPDATE remedy_applications SET status=?, link=?, error=?, finished_at=? "
+            "WHERE run_key=? AND kind=? AND target=?"
+        )
+        params: list[object] = [status, link, error, self._now(), run_key, kind, target]
+        if only_from:
+            query += f" AND status IN ({', '.join('?' * len(only_from))})"
+            params += list(only_from)
         with self._transaction() as db:
-            db.execute(
-                "UPDATE remedy_applications SET status=?, link=?, error=?, finished_at=? "
-                "WHERE run_key=? AND kind=? AND target=?",
-                (status, link, error, self._now(), run_key, kind, target),
-            )
+            return db.execute(query, params).rowcount > 0
 
     def remedy_applications(self, incident_id: str | None = None) -> list[dict[str, str | None]]:
         """Remedy application rows (for metrics and tests), oldest first."""
@@ -382,3 +389,30 @@ class SQLiteStore:
         with self._lock:
             rows = self._db.execute(query + " ORDER BY claimed_at", params).fetchall()
         return [dict(row) for row in rows]
+
+
+#: Claim statuses that leave the remedy free to be claimed again (nothing was written).
+RECLAIMABLE: tuple[str, ...] = ("failed", "dropped")
+
+
+def claim_in(
+    db: sqlite3.Connection,
+    run_key: str,
+    kind: str,
+    target: str,
+    incident_id: str,
+    status: str,
+    now: str,
+) -> bool:
+    """:meth:`SQLiteStore.claim_remedy` inside the caller's transaction *db*."""
+    row = db.execute(
+        "SELECT status FROM remedy_applications WHERE run_key=? AND kind=? AND target=?",
+        (run_key, kind, target),
+    ).fetchone()
+    if row is not None and row["status"] not in RECLAIMABLE:
+        return False
+    db.execute(
+        "INSERT OR REPLACE INTO remedy_applications VALUES (?,?,?,?,?,?,?,?,?)",
+        (run_key, kind, target, incident_id, status, None, None, now, None),
+    )
+    return True
