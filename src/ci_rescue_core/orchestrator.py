@@ -8,7 +8,6 @@ killed half-way leaves a consistent incident and a replayed event never writes t
 
 from __future__ import annotations
 
-import enum
 import json
 import threading
 from collections.abc import Callable, Collection, Mapping, Sequence
@@ -38,34 +37,10 @@ from ci_rescue_core.models import (
 from ci_rescue_core.policy.engine import Decision, decide
 from ci_rescue_core.policy.rules import Policy
 from ci_rescue_core.provider import Provider
+from ci_rescue_core.results import HandleResult, HandleStatus
 from ci_rescue_core.store import SQLiteStore, utc_now
 
-
-class HandleStatus(str, enum.Enum):
-    """How an event ended."""
-
-    HANDLED = "handled"
-    """A failure went through the pipeline; ``incident`` is set."""
-    RESOLVED = "resolved"
-    """A success closed the incidents in ``resolved``."""
-    RECORDED = "recorded"
-    """Recorded in history; nothing to rescue."""
-    IGNORED = "ignored"
-    """Not an event ci-rescue acts on (``reason`` says why)."""
-    DUPLICATE = "duplicate"
-    """A replayed delivery; nothing was done again."""
-
-
-@attrs.frozen(kw_only=True)
-class HandleResult:
-    """What handling one event did."""
-
-    status: HandleStatus
-    reason: str = ""
-    incident: Incident | None = None
-    resolved: tuple[Incident, ...] = ()
-    decisions: tuple[Decision, ...] = ()
-
+__all__ = ["HandleResult", "HandleStatus", "PolicyLoader", "Rescuer", "parse_json_body"]
 
 PolicyLoader = Callable[[str], Policy]
 

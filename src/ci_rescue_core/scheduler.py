@@ -24,7 +24,6 @@ never apply one twice.
 from __future__ import annotations
 
 import logging
-import threading
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
@@ -34,6 +33,7 @@ import attrs
 from ci_rescue_core.errors import TRANSIENT_ERRORS, RescueError
 from ci_rescue_core.fix_proposer import claim_target, note_outcome
 from ci_rescue_core.models import Incident, IncidentStatus, Mode, Outcome, OutcomeStatus
+from ci_rescue_core.periodic import Periodic
 from ci_rescue_core.store import SQLiteStore, utc_now
 from ci_rescue_core.store.schedule import DONE, DROPPED, DUE, ScheduledRemedy, ScheduleStore
 
@@ -84,15 +84,14 @@ class RemedyScheduler:
         clock: Callable[[], datetime] = utc_now,
         interval: float = INTERVAL,
     ) -> None:
-        if interval <= 0:
-            raise ValueError(f"the scheduler interval must be positive, got {interval}")
         self.store = store
         self.schedule = ScheduleStore(store)
         self.rescuer_for = rescuer_for
         self.clock = clock
         self.interval = interval
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
+        self._periodic = Periodic(
+            self.run_due, interval=interval, name="ci-rescue-remedy-scheduler"
+        )
 
     @classmethod
     def for_runtime(
@@ -110,7 +109,7 @@ class RemedyScheduler:
     def run_due(self) -> list[ScheduledResult]:
         """Apply (or drop) every remedy due now; returns what became of each."""
         results = []
-        while not self._stop.is_set():
+        while not self._periodic.stopping.is_set():
             item = self.schedule.take_due(self.clock())
             if item is None:
                 break
@@ -249,25 +248,9 @@ class RemedyScheduler:
     def start(self) -> RemedyScheduler:
         """Apply due remedies now and then every *interval* seconds, on a daemon thread
         (remedies a dead process left taken are taken again once their lease ran out)."""
-        if self._thread is None:
-            self._stop.clear()
-            self._thread = threading.Thread(
-                target=self._loop, name="ci-rescue-remedy-scheduler", daemon=True
-            )
-            self._thread.start()
+        self._periodic.start()
         return self
-
-    def _loop(self) -> None:
-        while not self._stop.is_set():
-            try:
-                self.run_due()
-            except Exception:  # the store itself failed: log it, try again next time
-                log.exception("remedy scheduler pass crashed")
-            self._stop.wait(self.interval)
 
     def stop(self, timeout: float = 60.0) -> None:
         """Stop (a remedy being applied finishes first)."""
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout)
-            self._thread = None
+        self._periodic.stop(timeout)

@@ -12,7 +12,6 @@ merged are noticed (``check_files``), and each ending is reported.
 from __future__ import annotations
 
 import logging
-import threading
 from collections.abc import Callable
 from datetime import datetime
 from typing import TYPE_CHECKING
@@ -21,6 +20,7 @@ from ci_rescue_core.errors import RescueError
 from ci_rescue_core.flake.keeper import PolicyFor, ProviderFor, QuarantineKeeper
 from ci_rescue_core.guard import WriteGuard
 from ci_rescue_core.models import Mode
+from ci_rescue_core.periodic import Periodic
 from ci_rescue_core.provider import Provider
 from ci_rescue_core.store import utc_now
 from ci_rescue_core.store.quarantine import Quarantine
@@ -68,15 +68,14 @@ class ExpirySweeper:
         *,
         interval: float = INTERVAL,
     ) -> None:
-        if interval <= 0:
-            raise ValueError(f"the sweep interval must be positive, got {interval}")
         self.keeper = keeper
         self.policy_for = policy_for
         self.providers = providers
         self.interval = interval
         self.sweeps = 0
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
+        self._periodic = Periodic(
+            self.sweep_once, interval=interval, name="ci-rescue-quarantine-sweep"
+        )
 
     @classmethod
     def for_runtime(
@@ -104,25 +103,9 @@ class ExpirySweeper:
 
     def start(self) -> ExpirySweeper:
         """Sweep now and then every *interval* seconds, on a daemon thread."""
-        if self._thread is None:
-            self._stop.clear()
-            self._thread = threading.Thread(
-                target=self._run, name="ci-rescue-quarantine-sweep", daemon=True
-            )
-            self._thread.start()
+        self._periodic.start()
         return self
-
-    def _run(self) -> None:
-        while not self._stop.is_set():
-            try:
-                self.sweep_once()
-            except Exception:  # a bug must not stop the sweeps: log it, keep going
-                log.exception("quarantine sweep crashed")
-            self._stop.wait(self.interval)
 
     def stop(self, timeout: float = 10.0) -> None:
         """Stop sweeping (a sweep under way finishes first)."""
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout)
-            self._thread = None
+        self._periodic.stop(timeout)
