@@ -190,4 +190,5 @@ def rescue_apply_remedy(
         link=change.url,
         detail=f"{verb} change request #{change.number} quarantining {', '.join(names)} "
         f"until {remedy.params['expires']}",
+        reference=change.number,
     )

@@ -52,6 +52,16 @@ class Capability(str, enum.Enum):
     """Per-test results of a job from the provider's own test report."""
     READ_FILES = "read_files"
     """Read a file of the repository at a ref."""
+    CHANGE_REQUEST_STATE = "change_request_state"
+    """Tell whether a change request is open, merged, or closed without merging."""
+
+
+class ChangeRequestState(str, enum.Enum):
+    """Where a change request is: ``open``, ``merged``, or ``closed`` without merging."""
+
+    OPEN = "open"
+    MERGED = "merged"
+    CLOSED = "closed"
 
 
 @attrs.frozen(kw_only=True)
@@ -255,6 +265,10 @@ class Provider(Protocol):
         (``created=False``).  *auto_merge* asks the provider to merge once checks pass and is
         ignored when the provider lacks ``AUTO_MERGE``.
         """
+
+    def change_request_state(self, repo: str, number: str) -> ChangeRequestState:
+        """Whether change request *number* of *repo* is open, merged or closed unmerged
+        (``CHANGE_REQUEST_STATE``; a provider without it may raise ``NotImplementedError``)."""
 
     def comment(self, repo: str, number: str, body: str) -> str:
         """Comment on change request (or issue) *number*; return the comment's URL."""

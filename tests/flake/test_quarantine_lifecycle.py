@@ -11,8 +11,10 @@ import subprocess
 import sys
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
+import httpx
 import pytest
 
 from ci_rescue_core.cli.main import main
@@ -21,10 +23,12 @@ from ci_rescue_core.flake.quarantine_file import PATH, parse_quarantine
 from ci_rescue_core.flake.sweeper import providers_of
 from ci_rescue_core.orchestrator import Rescuer
 from ci_rescue_core.policy.rules import Policy
+from ci_rescue_core.provider import Capability
 from ci_rescue_core.runtime import Runtime
 from ci_rescue_core.store.history import HistoryStore
 from ci_rescue_core.store.quarantine import (
     ACTIVE,
+    DECLINED,
     LIFTED,
     PENDING,
     RELEASE_DONE,
@@ -43,7 +47,7 @@ from tests.flake.test_pipeline import (
     handle,
 )
 from tests.integration import logs
-from tests.support import RuntimeFactory
+from tests.support import TOKEN, RuntimeFactory
 
 TEST_FILE = """
 import os
@@ -240,3 +244,63 @@ def test_a_pending_quarantine_listed_on_the_default_branch_is_active(
     keeper.lift(runtime.policy_for, providers=providers_of(runtime), check_files=True)
     [active] = QuarantineStore(runtime.store).find(REPO)
     assert active.status == ACTIVE and active.seen_at is not None
+
+
+def test_a_quarantine_whose_change_request_was_closed_unmerged_is_declined(
+    sim: GitHubSimulator, make_runtime: RuntimeFactory, tmp_path: Path
+) -> None:
+    seed_flaky_history(sim)
+    runtime = make_runtime()
+    backfilled(runtime)
+    handle(runtime.rescuer("github"), sim, new_failure(sim, FLAKY))
+    [proposal] = pulls_by_branch(sim, "ci-rescue/quarantine-")
+    quarantines = QuarantineStore(runtime.store)
+    [pending] = quarantines.find(REPO)
+    assert pending.change_request == str(proposal["number"])
+    with httpx.Client(headers={"Authorization": f"token {TOKEN}"}) as reviewer:
+        reviewer.patch(  # the reviewer does not want it
+            f"{sim.base_url}/repos/{REPO}/pulls/{proposal['number']}", json={"state": "closed"}
+        ).raise_for_status()
+    now = datetime.now(timezone.utc)
+    keeper = QuarantineKeeper(store=runtime.store, hooks=runtime.hooks, clock=lambda: now)
+
+    [declined] = keeper.lift(runtime.policy_for, providers=providers_of(runtime), check_files=True)
+
+    assert (declined.id, declined.status) == (pending.id, DECLINED)
+    assert "closed without merging" in (declined.end_reason or "")
+    assert declined.release == RELEASE_DONE  # it never reached the file: nothing to release
+    assert quarantines.windows(REPO, FLAKY_TEST) == [(pending.created_at, now)]
+    assert pulls_by_branch(sim, "ci-rescue/release-") == []
+    timeline = runtime.store.get_incident(pending.incident_id or "").timeline  # type: ignore[union-attr]
+    [note] = [entry for entry in timeline if entry.step == "quarantine"]
+    assert f"quarantine of {FLAKY_TEST} declined" in note.message
+    headlines = [
+        json.loads(line)["headline"] for line in (tmp_path / "rescue.log").read_text().splitlines()
+    ]
+    assert any("declined" in headline for headline in headlines)
+    # reported once: the next sweep finds nothing pending
+    assert keeper.lift(runtime.policy_for, providers=providers_of(runtime), check_files=True) == []
+
+
+def test_a_merged_change_request_makes_its_quarantine_active_without_reading_the_file(
+    sim: GitHubSimulator, make_runtime: RuntimeFactory
+) -> None:
+    seed_flaky_history(sim)
+    runtime = make_runtime()
+    backfilled(runtime)
+    handle(runtime.rescuer("github"), sim, new_failure(sim, FLAKY))
+    [proposal] = pulls_by_branch(sim, "ci-rescue/quarantine-")
+    sim.merge_pull_request(REPO, proposal["number"])
+    provider = runtime.provider("github")
+    blind = SimpleNamespace(  # a provider that cannot read files but knows change requests
+        capabilities=provider.capabilities - {Capability.READ_FILES},
+        change_request_state=provider.change_request_state,
+    )
+    keeper = QuarantineKeeper(
+        store=runtime.store, hooks=runtime.hooks, clock=lambda: datetime.now(timezone.utc)
+    )
+
+    keeper.lift(runtime.policy_for, providers=lambda name: blind, check_files=True)  # type: ignore[arg-type, return-value]
+
+    [active] = QuarantineStore(runtime.store).find(REPO)
+    assert active.status == ACTIVE

@@ -16,8 +16,10 @@
 - Each ending is written on the timeline of the incident that proposed it and sent to the
   notifiers (``rescue.log``...) — reported, never silently forgotten.
 
-The provider protocol has no call that tells whether a change request was merged or closed, so
-a quarantine whose change request was closed unmerged stays *pending* until its TTL ends it.
+- The sweeps (``check_files``) also ask providers with ``CHANGE_REQUEST_STATE`` where a pending
+  quarantine's change request is: merged ⇒ *active*; closed without merging ⇒ *declined* (it
+  never took effect: reported, and nothing to release).  Without that capability a declined
+  quarantine stays *pending* until its TTL ends it.
 """
 
 from __future__ import annotations
@@ -33,10 +35,11 @@ from ci_rescue_core.flake.release import Release, open_release, read_file
 from ci_rescue_core.hooks import Hooks
 from ci_rescue_core.models import Incident, Outcome, OutcomeStatus, RemedyKind
 from ci_rescue_core.policy.rules import Policy
-from ci_rescue_core.provider import Provider
+from ci_rescue_core.provider import Capability, ChangeRequestState, Provider
 from ci_rescue_core.store import SQLiteStore
 from ci_rescue_core.store.history import HistoryStore
 from ci_rescue_core.store.quarantine import (
+    DECLINED,
     EXPIRED,
     LIFTED,
     PENDING,
@@ -100,6 +103,7 @@ class QuarantineKeeper:
                         link=outcome.link,
                         created_at=since,
                         expires_at=expires,
+                        change_request=outcome.reference,
                     )
                 )
         return stored
@@ -123,9 +127,11 @@ class QuarantineKeeper:
         :returns: the quarantines ended now, oldest first, as they are after their release.
         """
         now = self.clock()
+        declined: list[Quarantine] = []
         if check_files:
             self._check_files(providers, repo, now)
-        ended = self._end_due(now, repo) + self._end_earned(policy_for, now, repo)
+            declined = self._check_requests(providers, repo, now)
+        ended = declined + self._end_due(now, repo) + self._end_earned(policy_for, now, repo)
         self.release(policy_for, providers, repo=repo)
         refreshed = [self.quarantines.get(q.id) or q for q in ended]
         self.report(refreshed)
@@ -229,6 +235,39 @@ class QuarantineKeeper:
                         at=now,
                     )
 
+    def _check_requests(
+        self, providers: ProviderFor, repo: str | None, now: datetime
+    ) -> list[Quarantine]:
+        """Ask where the change requests of pending quarantines are: merged ⇒ active, closed
+        without merging ⇒ declined (returned, to be reported)."""
+        declined = []
+        for quarantine in self.quarantines.find(repo, status=PENDING):
+            provider = providers(quarantine.provider)
+            number = quarantine.change_request
+            if (
+                number is None
+                or provider is None
+                or Capability.CHANGE_REQUEST_STATE not in provider.capabilities
+            ):
+                continue
+            try:
+                state = provider.change_request_state(quarantine.repo, number)
+            except RescueError as exc:
+                log.warning("cannot read change request %s of %s: %s", number, quarantine.repo, exc)
+                continue
+            if state is ChangeRequestState.MERGED:
+                self.quarantines.activate(quarantine.id, at=now)
+            elif state is ChangeRequestState.CLOSED:
+                ended = self.quarantines.decline(
+                    quarantine.id,
+                    reason=f"its change request {quarantine.link or '#' + number} was closed "
+                    "without merging, so it never took effect",
+                    now=now,
+                )
+                if ended is not None:
+                    declined.append(ended)
+        return declined
+
     def report(self, ended: Sequence[Quarantine]) -> None:
         """Note each ended quarantine on its incident's timeline and tell the notifiers."""
         now = self.clock()
@@ -260,6 +299,8 @@ class QuarantineKeeper:
 
 def release_sentence(quarantine: Quarantine) -> str:
     """What became of the quarantine's file entry, as the end of a sentence."""
+    if quarantine.status == DECLINED:
+        return ""  # it never reached the file
     if quarantine.release == RELEASE_OPENED:
         return f"; change request {quarantine.release_link} removes it from the quarantine file"
     if quarantine.release == RELEASE_DONE:

@@ -51,6 +51,8 @@ class Outcome:
 
     :ivar link: URL of what was created (rerun, issue, pull request), when any.
     :ivar error: the error message when ``status`` is ``failed``.
+    :ivar reference: the provider's number of the issue or change request created, when any
+        (what ``change_request_state`` and ``comment`` take).
     """
 
     remedy: Remedy
@@ -58,3 +60,4 @@ class Outcome:
     link: str | None = None
     error: str | None = None
     detail: str = ""
+    reference: str | None = None

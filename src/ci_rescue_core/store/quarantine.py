@@ -7,8 +7,9 @@ A quarantine's life:
   ``.ci-rescue/quarantine.yaml``; it takes effect only once that request merges;
 - **active** — the test was seen quarantined: the quarantine plugin's lines name it in a run
   outside ci-rescue's own branches, or the default branch's quarantine file lists it;
-- **expired** (its TTL ran out) or **lifted** (the test earned its release with consecutive
-  passes).  Ending one is atomic: two workers ending the same quarantine report it once.
+- **expired** (its TTL ran out), **lifted** (the test earned its release with consecutive
+  passes) or **declined** (its change request was closed without merging: it never took
+  effect).  Ending one is atomic: two workers ending the same quarantine report it once.
 
 After it ends, its file entry must go too (the *release*): ``needed`` until ci-rescue opens the
 change request removing it (``opened``), ``done`` once the entry is known gone (or never was
@@ -40,6 +41,7 @@ PENDING = "pending"
 ACTIVE = "active"
 EXPIRED = "expired"
 LIFTED = "lifted"
+DECLINED = "declined"
 OPEN = (PENDING, ACTIVE)
 """Statuses of a quarantine that has not ended."""
 
@@ -54,10 +56,11 @@ RELEASE_MANUAL = "manual"
 class Quarantine:
     """One quarantine of one test.
 
-    :ivar status: ``pending``, ``active``, ``expired`` (TTL ran out) or ``lifted`` (released
-        early).
+    :ivar status: ``pending``, ``active``, ``expired`` (TTL ran out), ``lifted`` (released
+        early) or ``declined`` (its change request was closed unmerged).
     :ivar evidence: the sentences that justified it.
     :ivar link: the change request that applied it.
+    :ivar change_request: that change request's number at the provider, when known.
     :ivar end_reason: why it ended, once it has.
     :ivar seen_at: when it was first seen in force (``None`` while pending).
     :ivar release: what became of its file entry after it ended (module docstring).
@@ -85,6 +88,7 @@ class Quarantine:
     release_link: str | None = None
     release_note: str | None = None
     released_at: datetime | None = None
+    change_request: str | None = None
 
     @property
     def is_open(self) -> bool:
@@ -141,6 +145,7 @@ def _row(row: sqlite3.Row) -> Quarantine:
         release_link=row["release_link"],
         release_note=row["release_note"],
         released_at=_time(row["released_at"]),
+        change_request=row["change_request"],
     )
 
 
@@ -172,10 +177,11 @@ class QuarantineStore:
         link: str | None,
         created_at: datetime,
         expires_at: datetime,
+        change_request: str | None = None,
     ) -> Quarantine:
-        """Start a (pending) quarantine, or renew the test's open one (new reason, link and
-        expiry; an active one stays active)."""
-        values = (reason, score, json.dumps(list(evidence)), incident_id, link)
+        """Start a (pending) quarantine, or renew the test's open one (new reason, link, change
+        request and expiry; an active one stays active)."""
+        values = (reason, score, json.dumps(list(evidence)), incident_id, link, change_request)
         with self.store.transaction() as db:
             existing = db.execute(
                 "SELECT id FROM quarantines WHERE repo = ? AND test_id = ? AND status IN (?, ?)",
@@ -184,8 +190,8 @@ class QuarantineStore:
             if existing is None:
                 cursor = db.execute(
                     "INSERT INTO quarantines (provider, repo, test_id, status, reason, score, "
-                    "evidence, incident_id, link, created_at, expires_at) "
-                    "VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+                    "evidence, incident_id, link, change_request, created_at, expires_at) "
+                    "VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
                     (
                         provider, repo, test_id, PENDING, *values,
                         utc_text(created_at), utc_text(expires_at),
@@ -196,7 +202,7 @@ class QuarantineStore:
                 ident = int(existing["id"])
                 db.execute(
                     "UPDATE quarantines SET reason = ?, score = ?, evidence = ?, incident_id = ?, "
-                    "link = ?, expires_at = ? WHERE id = ?",
+                    "link = ?, change_request = ?, expires_at = ? WHERE id = ?",
                     (*values, utc_text(expires_at), ident),
                 )
             row = db.execute("SELECT * FROM quarantines WHERE id = ?", (ident,)).fetchone()
@@ -249,6 +255,21 @@ class QuarantineStore:
                 "UPDATE quarantines SET status = ?, ended_at = ?, end_reason = ?, release = ? "
                 "WHERE id = ? AND status IN (?, ?)",
                 (status, utc_text(now), reason, RELEASE_NEEDED, ident, *OPEN),
+            )
+            if cursor.rowcount != 1:
+                return None
+            row = db.execute("SELECT * FROM quarantines WHERE id = ?", (ident,)).fetchone()
+        return _row(row)
+
+    def decline(self, ident: int, *, reason: str, now: datetime) -> Quarantine | None:
+        """End a pending quarantine whose change request was closed without merging: it never
+        took effect, so there is no file entry to release (``done`` at *now*).  ``None`` when
+        it was not pending any more."""
+        with self.store.transaction() as db:
+            cursor = db.execute(
+                "UPDATE quarantines SET status = ?, ended_at = ?, end_reason = ?, release = ?, "
+                "released_at = ? WHERE id = ? AND status = ?",
+                (DECLINED, utc_text(now), reason, RELEASE_DONE, utc_text(now), ident, PENDING),
             )
             if cursor.rowcount != 1:
                 return None

@@ -125,7 +125,8 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         "WHERE status IN ('pending', 'active')",
         "CREATE INDEX quarantines_by_test ON quarantines (repo, test_id)",
     ),
-    # version 5: remedies due later (a retry's back-off), applied by the scheduler when due.
+    # version 5: remedies due later (a retry's back-off), applied by the scheduler when due;
+    # a quarantine's change request number.
     (
         """
         CREATE TABLE scheduled_remedies (
@@ -137,6 +138,8 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         )
         """,
         "CREATE INDEX scheduled_remedies_due ON scheduled_remedies (status, due_at)",
+        # the number of a quarantine's change request, to notice it closed without merging
+        "ALTER TABLE quarantines ADD COLUMN change_request TEXT",
     ),
 )
 

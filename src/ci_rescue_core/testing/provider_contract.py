@@ -26,7 +26,7 @@ import pytest
 
 from ci_rescue_core.errors import ProviderError, SignatureError
 from ci_rescue_core.models import RunRef
-from ci_rescue_core.provider import Capability, FileEdit, Provider
+from ci_rescue_core.provider import Capability, ChangeRequestState, FileEdit, Provider
 
 FLAKY_JOB = "flaky"
 BROKEN_JOB = "broken"
@@ -235,6 +235,19 @@ class ProviderContract:
             edits=[FileEdit("constraints.txt", "requests==2.31.0\n")],
         )
         assert not again.created and again.number == change.number
+
+    def test_an_opened_change_request_is_open(self, harness: ProviderHarness) -> None:
+        self._needs(harness, Capability.CHANGE_REQUESTS)
+        self._needs(harness, Capability.CHANGE_REQUEST_STATE)
+        change = harness.provider.open_change_request(
+            harness.repo,
+            branch="ci-rescue/quarantine-contract",
+            title="Quarantine a flaky test",
+            body="Contract test.",
+            edits=[FileEdit(".ci-rescue/quarantine.yaml", "tests: []\n")],
+        )
+        state = harness.provider.change_request_state(harness.repo, change.number)
+        assert state is ChangeRequestState.OPEN
 
     def test_missing_capabilities_are_refused_not_faked(self, harness: ProviderHarness) -> None:
         absent = set(Capability) - set(harness.provider.capabilities)

@@ -22,6 +22,7 @@ from ci_rescue_core.provider import (
     Annotation,
     Capability,
     ChangeRequestRef,
+    ChangeRequestState,
     IssueRef,
     Provider,
     TestResult,
@@ -300,6 +301,11 @@ class CircleCIProvider(DraftedWrites):
         through the companion."""
         companion = self._companion.provider("open change requests")
         return draft.submit_to(companion, self._companion.repo(repo))
+
+    def change_request_state(self, repo: str, number: str) -> ChangeRequestState:
+        """Where a change request is, through the companion."""
+        companion = self._companion.provider("read change requests")
+        return companion.change_request_state(self._companion.repo(repo), number)
 
     def comment(self, repo: str, number: str, body: str) -> str:
         """Comment on a change request or issue, through the companion."""

@@ -23,6 +23,7 @@ DELEGATED = frozenset(
         Capability.ANNOTATIONS,
         Capability.OWNERS,
         Capability.READ_FILES,
+        Capability.CHANGE_REQUEST_STATE,
     }
 )
 _VCS_PREFIXES = frozenset({"gh", "bb"})

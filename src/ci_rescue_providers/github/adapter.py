@@ -19,6 +19,7 @@ from ci_rescue_core.provider import (
     Annotation,
     Capability,
     ChangeRequestRef,
+    ChangeRequestState,
     IssueRef,
     TestResult,
 )
@@ -75,6 +76,7 @@ class GitHubProvider(DraftedWrites):
             Capability.OWNERS,
             Capability.RUN_HISTORY,
             Capability.READ_FILES,
+            Capability.CHANGE_REQUEST_STATE,
         }
     )
 
@@ -316,6 +318,14 @@ class GitHubProvider(DraftedWrites):
                 may_write_workflows=lambda: self._clients.may_write_workflows(repo),
                 credentials=self._clients.credentials,
             )
+
+    def change_request_state(self, repo: str, number: str) -> ChangeRequestState:
+        """``merged`` once merged, ``closed`` when closed without merging, else ``open``."""
+        with self._translated(f"pull request #{number} of {repo}", needs="pull_requests: read"):
+            pull = self._repo(repo).get_pull(_numeric(number, "pull request number"))
+            if pull.merged:
+                return ChangeRequestState.MERGED
+            return ChangeRequestState.CLOSED if pull.state == "closed" else ChangeRequestState.OPEN
 
     def comment(self, repo: str, number: str, body: str) -> str:
         """Comment on pull request (or issue) *number*; returns the comment's URL."""

@@ -20,6 +20,7 @@ from ci_rescue_core.provider import (
     Annotation,
     Capability,
     ChangeRequestRef,
+    ChangeRequestState,
     IssueRef,
     TestResult,
 )
@@ -267,6 +268,16 @@ class GitLabProvider(DraftedWrites):
         base), then a merge request."""
         with self._translated(f"merge request from {draft.branch} in {repo}"):
             return writes.open_change_request(self._gl.projects.get(repo), draft)
+
+    def change_request_state(self, repo: str, number: str) -> ChangeRequestState:
+        """Merge request ``!N`` (or ``N``): ``merged``, ``closed``, else ``open`` (a ``locked``
+        one is being merged)."""
+        with self._translated(f"merge request !{number.lstrip('!')} of {repo}"):
+            iid = _numeric(number.lstrip("!"), "merge request number")
+            state = self._project(repo).mergerequests.get(iid).attributes.get("state")
+        if state == "merged":
+            return ChangeRequestState.MERGED
+        return ChangeRequestState.CLOSED if state == "closed" else ChangeRequestState.OPEN
 
     def comment(self, repo: str, number: str, body: str) -> str:
         """A note on merge request ``!N`` (or ``N``) or issue ``#N``; returns the note's URL."""

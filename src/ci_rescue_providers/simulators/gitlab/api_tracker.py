@@ -125,6 +125,14 @@ def register_tracker(router: Router, ctx: ApiContext) -> None:
         mr = ctx.tracker.merge_request(project, ctx.int_param(request, "iid"))
         return json_response(200, merge_request_json(ctx.state, mr, project, ctx.urls()))
 
+    def update_mr(request: ApiRequest) -> ApiResponse:
+        project = ctx.project(request)
+        mr = ctx.tracker.merge_request(project, ctx.int_param(request, "iid"))
+        event = request.data().get("state_event")
+        if event is not None:
+            ctx.tracker.set_state(mr, str(event))
+        return json_response(200, merge_request_json(ctx.state, mr, project, ctx.urls()))
+
     def merge_mr(request: ApiRequest) -> ApiResponse:
         project = ctx.project(request)
         mr = ctx.tracker.merge_request(project, ctx.int_param(request, "iid"))
@@ -173,6 +181,7 @@ def register_tracker(router: Router, ctx: ApiContext) -> None:
     router.add("GET", f"{base}/merge_requests", list_mrs)
     router.add("POST", f"{base}/merge_requests", create_mr)
     router.add("GET", f"{base}/merge_requests/{{iid}}", get_mr)
+    router.add("PUT", f"{base}/merge_requests/{{iid}}", update_mr)
     router.add("PUT", f"{base}/merge_requests/{{iid}}/merge", merge_mr)
     notes_routes("issues")
     notes_routes("merge_requests")

@@ -99,6 +99,12 @@ class GitLabSimulator(LostAnswerFacade, StateReads):
                 project_id=project_id,
             ).id
 
+    def merge_merge_request(self, project: str | int, iid: int) -> None:
+        """Merge ``!iid`` as a reviewer would (its target branch moves to its source branch)."""
+        with self._state.lock:
+            record = self._state.project(str(project))
+            self._tracker.merge(record, self._tracker.merge_request(record, iid))
+
     def add_user(self, username: str, name: str | None = None) -> int:
         """Create a user (to be named as an assignee); returns its id."""
         with self._state.lock:

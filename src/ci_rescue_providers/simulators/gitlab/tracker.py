@@ -183,6 +183,29 @@ class Tracker:
         mr.merge_when_pipeline_succeeds = True
         return mr
 
+    def set_state(self, mr: MergeRequestRecord, event: str) -> MergeRequestRecord:
+        """``state_event`` of an update: ``close`` an open merge request, ``reopen`` a closed
+        one (a merged one stays merged: 405)."""
+        if mr.state == "merged" or event not in ("close", "reopen"):
+            raise SimError(
+                405 if mr.state == "merged" else 400, f"cannot {event} this merge request"
+            )
+        mr.state = "closed" if event == "close" else "opened"
+        return mr
+
+    def merge(self, project: ProjectRecord, mr: MergeRequestRecord) -> MergeRequestRecord:
+        """Merge an open merge request as a reviewer would: its target branch moves to the
+        source branch's commit (a fast-forward)."""
+        if mr.state != "opened":
+            raise SimError(405, "405 Method Not Allowed")
+        source = project.branches.get(mr.source_branch)
+        target = project.branches.get(mr.target_branch)
+        if source is None or target is None:
+            raise SimError(406, "406 Branch cannot be merged")
+        target.sha = source.sha
+        mr.state = "merged"
+        return mr
+
     # -- notes ---------------------------------------------------------------------------------
 
     def add_note(self, target: IssueRecord | MergeRequestRecord, body: str) -> NoteRecord:
