@@ -227,14 +227,23 @@ def test_pending_active_lifted_and_released_through_change_requests(
     assert observed(runtime, after) == [(False, True)]  # the job passed: so did the test
 
 
-def test_a_pending_quarantine_listed_on_the_default_branch_is_active(
+def proposed_quarantine(
     sim: GitHubSimulator, make_runtime: RuntimeFactory
-) -> None:
+) -> tuple[Runtime, dict[str, Any]]:
+    """A flaky failure with enough history to be quarantined: the runtime, and the change
+    request proposing the quarantine."""
     seed_flaky_history(sim)
     runtime = make_runtime()
     backfilled(runtime)
     handle(runtime.rescuer("github"), sim, new_failure(sim, FLAKY))
     [proposal] = pulls_by_branch(sim, "ci-rescue/quarantine-")
+    return runtime, proposal
+
+
+def test_a_pending_quarantine_listed_on_the_default_branch_is_active(
+    sim: GitHubSimulator, make_runtime: RuntimeFactory
+) -> None:
+    runtime, proposal = proposed_quarantine(sim, make_runtime)
     keeper = QuarantineKeeper(
         store=runtime.store, hooks=runtime.hooks, clock=lambda: datetime.now(timezone.utc)
     )
@@ -249,11 +258,7 @@ def test_a_pending_quarantine_listed_on_the_default_branch_is_active(
 def test_a_quarantine_whose_change_request_was_closed_unmerged_is_declined(
     sim: GitHubSimulator, make_runtime: RuntimeFactory, tmp_path: Path
 ) -> None:
-    seed_flaky_history(sim)
-    runtime = make_runtime()
-    backfilled(runtime)
-    handle(runtime.rescuer("github"), sim, new_failure(sim, FLAKY))
-    [proposal] = pulls_by_branch(sim, "ci-rescue/quarantine-")
+    runtime, proposal = proposed_quarantine(sim, make_runtime)
     quarantines = QuarantineStore(runtime.store)
     [pending] = quarantines.find(REPO)
     assert pending.change_request == str(proposal["number"])
@@ -285,11 +290,7 @@ def test_a_quarantine_whose_change_request_was_closed_unmerged_is_declined(
 def test_a_merged_change_request_makes_its_quarantine_active_without_reading_the_file(
     sim: GitHubSimulator, make_runtime: RuntimeFactory
 ) -> None:
-    seed_flaky_history(sim)
-    runtime = make_runtime()
-    backfilled(runtime)
-    handle(runtime.rescuer("github"), sim, new_failure(sim, FLAKY))
-    [proposal] = pulls_by_branch(sim, "ci-rescue/quarantine-")
+    runtime, proposal = proposed_quarantine(sim, make_runtime)
     sim.merge_pull_request(REPO, proposal["number"])
     provider = runtime.provider("github")
     blind = SimpleNamespace(  # a provider that cannot read files but knows change requests
@@ -300,7 +301,7 @@ def test_a_merged_change_request_makes_its_quarantine_active_without_reading_the
         store=runtime.store, hooks=runtime.hooks, clock=lambda: datetime.now(timezone.utc)
     )
 
-    keeper.lift(runtime.policy_for, providers=lambda name: blind, check_files=True)  # type: ignore[arg-type, return-value]
+    keeper.lift(runtime.policy_for, providers=lambda name: blind, check_files=True)
 
     [active] = QuarantineStore(runtime.store).find(REPO)
     assert active.status == ACTIVE
