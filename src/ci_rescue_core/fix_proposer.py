@@ -159,20 +159,26 @@ class FixProposer:
         )
         return outcome
 
-    def record(self, incident: Incident, outcome: Outcome) -> Incident:
-        """Put a later *outcome* (a scheduled remedy's) on the incident, update its status and
-        save it.  A resolved incident stays resolved; a retry that did not go through ends the
-        ``mitigating`` status its scheduling set."""
-        incident = note_outcome(incident, outcome, self.clock())
-        if incident.status is not IncidentStatus.RESOLVED:
-            base = incident
-            if incident.status is IncidentStatus.MITIGATING and outcome.status not in (
-                OutcomeStatus.APPLIED,
-                OutcomeStatus.SCHEDULED,
-            ):
-                base = attrs.evolve(incident, status=IncidentStatus.OPEN)
-            incident = attrs.evolve(incident, status=incidents.status_after(base, [outcome]))
-        return self.save(incident, "apply")
+    def record(
+        self, incident: Incident, outcome: Outcome, *, still_underway: bool = False
+    ) -> Incident:
+        """Put a later *outcome* (a scheduled remedy's) on the incident, settle its status
+        (:func:`settle`) and save it."""
+        return self.save(settle(incident, outcome, self.clock(), still_underway), "apply")
+
+
+def settle(incident: Incident, outcome: Outcome, now: datetime, still_underway: bool) -> Incident:
+    """*incident* with a later *outcome* noted and its status updated.  A resolved incident
+    stays resolved; a remedy that did not go through ends the ``mitigating`` status its
+    scheduling set, unless *still_underway* (another retry of it is scheduled or running)."""
+    incident = note_outcome(incident, outcome, now)
+    if incident.status is IncidentStatus.RESOLVED:
+        return incident
+    base = incident
+    went_through = outcome.status in (OutcomeStatus.APPLIED, OutcomeStatus.SCHEDULED)
+    if incident.status is IncidentStatus.MITIGATING and not went_through and not still_underway:
+        base = attrs.evolve(incident, status=IncidentStatus.OPEN)
+    return attrs.evolve(incident, status=incidents.status_after(base, [outcome]))
 
 
 def note_outcome(incident: Incident, outcome: Outcome, now: datetime) -> Incident:

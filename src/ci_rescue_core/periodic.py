@@ -27,6 +27,9 @@ class Periodic:
 
     def start(self) -> None:
         """Start the thread (no-op when it runs already)."""
+        if self._thread is not None and self.stopping.is_set():
+            self._thread.join()  # after a stop that timed out: never two threads at once
+            self._thread = None
         if self._thread is None:
             self.stopping.clear()
             self._thread = threading.Thread(target=self._loop, name=self.name, daemon=True)
@@ -41,8 +44,15 @@ class Periodic:
             self.stopping.wait(self.interval)
 
     def stop(self, timeout: float) -> None:
-        """Stop after the run under way, waiting at most *timeout* seconds for it."""
+        """Stop after the run under way, waiting at most *timeout* seconds for it.  A thread
+        still busy then is left to finish on its own (it runs no further task), and a later
+        :meth:`start` waits for it first."""
         self.stopping.set()
-        if self._thread is not None:
-            self._thread.join(timeout)
+        thread = self._thread  # stop may be called from two threads at once
+        if thread is None:
+            return
+        thread.join(timeout)
+        if thread.is_alive():
+            log.warning("%s did not stop within %s s", self.name, timeout)
+        elif self._thread is thread:
             self._thread = None

@@ -24,6 +24,7 @@ never apply one twice.
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
@@ -31,7 +32,7 @@ from typing import TYPE_CHECKING
 import attrs
 
 from ci_rescue_core.errors import TRANSIENT_ERRORS, RescueError
-from ci_rescue_core.fix_proposer import claim_target, note_outcome
+from ci_rescue_core.fix_proposer import claim_target, settle
 from ci_rescue_core.models import Incident, IncidentStatus, Mode, Outcome, OutcomeStatus
 from ci_rescue_core.periodic import Periodic
 from ci_rescue_core.store import SQLiteStore, utc_now
@@ -51,6 +52,11 @@ MAX_ATTEMPTS = 5
 
 RETRY_DELAY = timedelta(seconds=60)
 """How long a remedy waits again after a transient error."""
+
+SCHEDULED = "scheduled"
+"""The claim of a remedy waiting for its time."""
+APPLYING = "applying"
+"""The claim while a scheduler calls the provider: a takeover never writes again."""
 
 
 @attrs.frozen(kw_only=True)
@@ -74,6 +80,8 @@ class RemedyScheduler:
         mode and notifiers are used).
     :param clock: the current time (injected by tests).
     :param interval: seconds between two looks at the schedule.
+    :param lock: held while one remedy is taken and applied: the runtime's pipeline lock, so
+        that no event of the same runtime is handled meanwhile.
     """
 
     def __init__(
@@ -83,12 +91,14 @@ class RemedyScheduler:
         *,
         clock: Callable[[], datetime] = utc_now,
         interval: float = INTERVAL,
+        lock: threading.RLock | None = None,
     ) -> None:
         self.store = store
         self.schedule = ScheduleStore(store)
         self.rescuer_for = rescuer_for
         self.clock = clock
         self.interval = interval
+        self.lock = lock if lock is not None else threading.RLock()
         self._periodic = Periodic(
             self.run_due, interval=interval, name="ci-rescue-remedy-scheduler"
         )
@@ -101,8 +111,10 @@ class RemedyScheduler:
         interval: float = INTERVAL,
         clock: Callable[[], datetime] = utc_now,
     ) -> RemedyScheduler:
-        """A scheduler over *runtime*'s store and rescuers."""
-        return cls(runtime.store, runtime.rescuer, clock=clock, interval=interval)
+        """A scheduler over *runtime*'s store and rescuers, sharing its pipeline lock."""
+        return cls(
+            runtime.store, runtime.rescuer, clock=clock, interval=interval, lock=runtime.lock
+        )
 
     # -- one pass --------------------------------------------------------------------------
 
@@ -110,10 +122,11 @@ class RemedyScheduler:
         """Apply (or drop) every remedy due now; returns what became of each."""
         results = []
         while not self._periodic.stopping.is_set():
-            item = self.schedule.take_due(self.clock())
-            if item is None:
-                break
-            results.append(self._run_one(item))
+            with self.lock:  # no event is handled meanwhile; the lease starts under the lock
+                item = self.schedule.take_due(self.clock())
+                if item is None:
+                    break
+                results.append(self._run_one(item))
         return results
 
     def _run_one(self, item: ScheduledRemedy) -> ScheduledResult:
@@ -128,30 +141,37 @@ class RemedyScheduler:
             self._release(item, status="failed", error=result.detail)
         finally:
             if result.status == DUE:
-                self.schedule.postpone(item.id, self.clock() + self._wait(result), result.detail)
+                ended = self.schedule.postpone(
+                    item, self.clock() + self._wait(result), result.detail
+                )
             else:
-                self.schedule.finish(item.id, result.status, result.detail, self.clock())
+                ended = self.schedule.finish(item, result.status, result.detail, self.clock())
+            if not ended:
+                log.warning("scheduled %s for %s was taken over", item.remedy.kind, item.run.key)
         return result
 
     def _attempt(self, item: ScheduledRemedy) -> ScheduledResult:
         try:
             rescuer = self.rescuer_for(item.provider)
-        except RescueError as exc:  # not configured (any more) in this process
-            return self._failed(item, exc, None)
-        with rescuer.lock:  # never beside the pipeline handling an event of the same runtime
-            try:
-                return self._apply(item, rescuer)
-            except TRANSIENT_ERRORS as exc:
-                if item.attempts < MAX_ATTEMPTS:
-                    detail = f"will try again: {exc}"
-                    log.warning("scheduled %s for %s %s", item.remedy.kind, item.run.key, detail)
-                    retry_after = getattr(exc, "retry_after", None)
-                    return ScheduledResult(
-                        item=item, status=DUE, detail=detail, retry_after=retry_after
-                    )
-                return self._failed(item, exc, rescuer)
-            except RescueError as exc:
-                return self._failed(item, exc, rescuer)
+        except RescueError as exc:  # not configured, or not buildable right now
+            return self._again_or_failed(item, exc, None)
+        try:
+            return self._apply(item, rescuer)
+        except TRANSIENT_ERRORS as exc:
+            return self._again_or_failed(item, exc, rescuer)
+        except RescueError as exc:
+            return self._failed(item, exc, rescuer)
+
+    def _again_or_failed(
+        self, item: ScheduledRemedy, exc: RescueError, rescuer: Rescuer | None
+    ) -> ScheduledResult:
+        """Try again later, up to :data:`MAX_ATTEMPTS`; then it has failed."""
+        if item.attempts >= MAX_ATTEMPTS:
+            return self._failed(item, exc, rescuer)
+        detail = f"will try again: {exc}"
+        log.warning("scheduled %s for %s %s", item.remedy.kind, item.run.key, detail)
+        retry_after = getattr(exc, "retry_after", None)
+        return ScheduledResult(item=item, status=DUE, detail=detail, retry_after=retry_after)
 
     def _wait(self, result: ScheduledResult) -> timedelta:
         """How long a postponed item waits: :data:`RETRY_DELAY`, or longer when the provider
@@ -162,27 +182,63 @@ class RemedyScheduler:
 
     def _apply(self, item: ScheduledRemedy, rescuer: Rescuer) -> ScheduledResult:
         run, remedy = item.run, item.remedy
-        claim = self.store.remedy_claim(run.key, remedy.kind, claim_target(remedy))
-        if claim not in (None, "pending", "scheduled"):  # a dead scheduler got this far
+        target = claim_target(remedy)
+        claim = self.store.remedy_claim(run.key, remedy.kind, target)
+        if claim == APPLYING:  # a scheduler stopped between the provider write and its answer
+            return self._unknown(item, rescuer)
+        if claim != SCHEDULED:  # it ended already (applied by a scheduler that then died...)
             return ScheduledResult(item=item, status=DONE, detail=f"already {claim}")
         incident = self.store.get_incident(item.incident_id)
-        why_not = self._moot(item, rescuer, incident)
+        why_not, underway = self._moot(item, rescuer, incident)
         if why_not is not None or incident is None:
-            why_not = why_not or f"incident {item.incident_id} is gone"
-            self._release(item, status=DROPPED)
-            if incident is not None:
-                skipped = Outcome(remedy=remedy, status=OutcomeStatus.SKIPPED, detail=why_not)
-                rescuer.fixer.record(incident, skipped)
-            log.info("scheduled %s for %s dropped: %s", remedy.kind, run.key, why_not)
-            return ScheduledResult(item=item, status=DROPPED, detail=why_not)
-        outcome = rescuer.fixer.apply_claimed(
-            incident, run, remedy, rescuer.policy_for(run.repo), reraise=TRANSIENT_ERRORS
-        )
+            return self._drop(item, rescuer, incident, why_not, underway)
+        if not self.store.finish_remedy(
+            run.key, remedy.kind, target, status=APPLYING, only_from=(SCHEDULED,)
+        ):
+            return ScheduledResult(item=item, status=DONE, detail="taken by another scheduler")
+        try:
+            outcome = rescuer.fixer.apply_claimed(
+                incident, run, remedy, rescuer.policy_for(run.repo), reraise=TRANSIENT_ERRORS
+            )
+        except TRANSIENT_ERRORS:  # not applied: back to scheduled for the next try
+            self.store.finish_remedy(
+                run.key, remedy.kind, target, status=SCHEDULED, only_from=(APPLYING,)
+            )
+            raise
         incident = rescuer.fixer.record(incident, outcome)
         rescuer.quarantines.record_applied(incident, [outcome], run.provider)
         self._tell(rescuer, item, outcome, incident)
         detail = outcome.error or outcome.link or outcome.detail or outcome.status.value
         return ScheduledResult(item=item, status=DONE, detail=detail, outcome=outcome)
+
+    def _drop(
+        self,
+        item: ScheduledRemedy,
+        rescuer: Rescuer,
+        incident: Incident | None,
+        why_not: str | None,
+        underway: bool,
+    ) -> ScheduledResult:
+        """Nothing written: free the claim and put a ``skipped`` outcome on the incident."""
+        reason = why_not or f"incident {item.incident_id} is gone"
+        self._release(item, status=DROPPED)
+        if incident is not None:
+            skipped = Outcome(remedy=item.remedy, status=OutcomeStatus.SKIPPED, detail=reason)
+            rescuer.fixer.record(
+                incident, skipped, still_underway=underway or self._others_due(item)
+            )
+        log.info("scheduled %s for %s dropped: %s", item.remedy.kind, item.run.key, reason)
+        return ScheduledResult(item=item, status=DROPPED, detail=reason)
+
+    def _unknown(self, item: ScheduledRemedy, rescuer: Rescuer) -> ScheduledResult:
+        """A takeover of a remedy whose provider write may or may not have happened: never
+        written again (its claim stays ``applying``, so no event applies it either)."""
+        detail = "outcome unknown: a scheduler stopped while applying it; not applied again"
+        incident = self.store.get_incident(item.incident_id)
+        if incident is not None:
+            unknown = Outcome(remedy=item.remedy, status=OutcomeStatus.SKIPPED, detail=detail)
+            rescuer.fixer.record(incident, unknown, still_underway=True)
+        return ScheduledResult(item=item, status=DONE, detail=detail)
 
     def _failed(
         self, item: ScheduledRemedy, exc: RescueError, rescuer: Rescuer | None
@@ -192,12 +248,20 @@ class RemedyScheduler:
         outcome = Outcome(remedy=item.remedy, status=OutcomeStatus.FAILED, error=str(exc))
         self._release(item, status="failed", error=str(exc))
         incident = self.store.get_incident(item.incident_id)
+        underway = self._others_due(item)
         if incident is not None and rescuer is not None:
-            incident = rescuer.fixer.record(incident, outcome)
+            incident = rescuer.fixer.record(incident, outcome, still_underway=underway)
             self._tell(rescuer, item, outcome, incident)
-        elif incident is not None:  # no rescuer to record through: note it directly
-            self.store.save_incident(note_outcome(incident, outcome, self.clock()))
+        elif incident is not None:  # no rescuer to record through: settle it directly
+            self.store.save_incident(settle(incident, outcome, self.clock(), underway))
         return ScheduledResult(item=item, status=DONE, detail=f"failed: {exc}", outcome=outcome)
+
+    def _others_due(self, item: ScheduledRemedy) -> bool:
+        """Another remedy of the same incident is still scheduled."""
+        return any(
+            other.id != item.id
+            for other in self.schedule.find(status=DUE, incident_id=item.incident_id)
+        )
 
     @staticmethod
     def _tell(
@@ -212,23 +276,25 @@ class RemedyScheduler:
 
     def _moot(
         self, item: ScheduledRemedy, rescuer: Rescuer, incident: Incident | None
-    ) -> str | None:
-        """Why applying *item* now would be wrong, or ``None`` when it is still wanted."""
+    ) -> tuple[str | None, bool]:
+        """Why applying *item* now would be wrong (``None`` when it is still wanted), and
+        whether the run is being retried anyway (someone else re-ran it)."""
         if rescuer.mode is not Mode.ACT:
-            return f"the deployment is in {rescuer.mode.value} mode now"
+            return f"the deployment is in {rescuer.mode.value} mode now", False
         if incident is None:
-            return f"incident {item.incident_id} is gone"
+            return f"incident {item.incident_id} is gone", False
         if incident.status is IncidentStatus.RESOLVED:
-            return f"incident {incident.id} was resolved meanwhile"
+            return f"incident {incident.id} was resolved meanwhile", False
         run = item.run
         now = rescuer.provider.get_run(run.repo, run.run_id)
         if now.attempt > run.attempt:
-            return f"run {run.run_id} moved on to attempt {now.attempt} meanwhile"
+            running = now.status not in ("completed", "")
+            return f"run {run.run_id} moved on to attempt {now.attempt} meanwhile", running
         if now.status not in ("completed", ""):
-            return f"run {run.run_id} is {now.status} again"
+            return f"run {run.run_id} is {now.status} again", True
         if now.conclusion == "success":
-            return f"run {run.run_id} passed meanwhile"
-        return None
+            return f"run {run.run_id} passed meanwhile", False
+        return None, False
 
     def _release(self, item: ScheduledRemedy, *, status: str, error: str | None = None) -> None:
         """End the claim of a remedy that was not applied (``dropped`` or ``failed``: it may be

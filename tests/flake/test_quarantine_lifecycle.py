@@ -18,7 +18,7 @@ import httpx
 import pytest
 
 from ci_rescue_core.cli.main import main
-from ci_rescue_core.flake.keeper import QuarantineKeeper
+from ci_rescue_core.flake.keeper import QuarantineKeeper, number_in
 from ci_rescue_core.flake.quarantine_file import PATH, parse_quarantine
 from ci_rescue_core.flake.sweeper import providers_of
 from ci_rescue_core.orchestrator import Rescuer
@@ -274,7 +274,9 @@ def test_a_quarantine_whose_change_request_was_closed_unmerged_is_declined(
     assert (declined.id, declined.status) == (pending.id, DECLINED)
     assert "closed without merging" in (declined.end_reason or "")
     assert declined.release == RELEASE_DONE  # it never reached the file: nothing to release
-    assert quarantines.windows(REPO, FLAKY_TEST) == [(pending.created_at, now)]
+    # never in force: its window is empty, so no job result of the test is discarded
+    assert quarantines.windows(REPO, FLAKY_TEST) == [(pending.created_at, pending.created_at)]
+    assert not quarantines.in_force(REPO, at=now)
     assert pulls_by_branch(sim, "ci-rescue/release-") == []
     timeline = runtime.store.get_incident(pending.incident_id or "").timeline  # type: ignore[union-attr]
     [note] = [entry for entry in timeline if entry.step == "quarantine"]
@@ -305,3 +307,42 @@ def test_a_merged_change_request_makes_its_quarantine_active_without_reading_the
 
     [active] = QuarantineStore(runtime.store).find(REPO)
     assert active.status == ACTIVE
+
+
+def test_a_declined_quarantine_whose_entry_reaches_the_file_after_all_is_reinstated(
+    sim: GitHubSimulator, make_runtime: RuntimeFactory
+) -> None:
+    runtime, proposal = proposed_quarantine(sim, make_runtime)
+    pull = f"{sim.base_url}/repos/{REPO}/pulls/{proposal['number']}"
+    keeper = QuarantineKeeper(
+        store=runtime.store, hooks=runtime.hooks, clock=lambda: datetime.now(timezone.utc)
+    )
+    with httpx.Client(headers={"Authorization": f"token {TOKEN}"}) as reviewer:
+        reviewer.patch(pull, json={"state": "closed"}).raise_for_status()
+        keeper.lift(runtime.policy_for, providers=providers_of(runtime), check_files=True)
+        assert QuarantineStore(runtime.store).find(REPO, status=DECLINED) != []
+        reviewer.patch(pull, json={"state": "open"}).raise_for_status()  # second thoughts
+    sim.merge_pull_request(REPO, proposal["number"])
+
+    keeper.lift(runtime.policy_for, providers=providers_of(runtime), check_files=True)
+
+    [quarantine] = QuarantineStore(runtime.store).find(REPO)
+    assert quarantine.status == ACTIVE and quarantine.release is None
+    assert quarantine.expires_at > datetime.now(timezone.utc)
+    timeline = runtime.store.get_incident(quarantine.incident_id or "").timeline  # type: ignore[union-attr]
+    assert any("reinstated" in entry.message for entry in timeline)
+
+
+@pytest.mark.parametrize(
+    ("link", "number"),
+    [
+        ("https://github.com/acme/app/pull/17", "17"),
+        ("https://gitlab.example.com/acme/app/-/merge_requests/4", "4"),
+        ("https://github.com/acme/app/issues/17", None),
+        (None, None),
+    ],
+)
+def test_the_change_request_number_of_a_quarantine_stored_before_it_was(
+    link: str | None, number: str | None
+) -> None:
+    assert number_in(link) == number

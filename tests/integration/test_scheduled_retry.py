@@ -71,7 +71,10 @@ def rerun_write(run_id: int) -> str:
 
 def scheduler_at(runtime: Runtime, moment: Callable[[], datetime]) -> RemedyScheduler:
     return RemedyScheduler(
-        runtime.store, lambda name: runtime.rescuer(name, defer_delayed=True), clock=moment
+        runtime.store,
+        lambda name: runtime.rescuer(name, defer_delayed=True),
+        clock=moment,
+        lock=runtime.lock,
     )
 
 
@@ -344,24 +347,65 @@ def test_a_refused_retry_fails_and_the_incident_is_no_longer_mitigating(
     assert "retry_cells failed after its back-off" in log[-1]["headline"]
 
 
-def test_a_provider_this_process_cannot_build_fails_the_retry_cleanly(
+def test_a_provider_this_process_cannot_build_is_tried_again_then_fails_cleanly(
     sim: GitHubSimulator, deferring: Rescuer, runtime: Runtime
 ) -> None:
     schedule(sim, deferring)
-    scheduler = RemedyScheduler(
-        runtime.store, runtime.rescuer, clock=later(DEFAULT_FIRST_BACKOFF + 1)
-    )
-    scheduler.rescuer_for = lambda name: runtime.rescuer("nope")
+    results = []
+    for attempt in range(MAX_ATTEMPTS):
+        scheduler = scheduler_at(runtime, later(DEFAULT_FIRST_BACKOFF + 1 + 120 * attempt))
+        scheduler.rescuer_for = lambda name: runtime.rescuer("nope")
+        results += scheduler.run_due()
 
-    [result] = scheduler.run_due()
-
-    assert result.status == DONE and "nope" in result.detail
+    assert [r.status for r in results] == [DUE] * (MAX_ATTEMPTS - 1) + [DONE]
+    assert "nope" in results[-1].detail
     [item] = ScheduleStore(runtime.store).find()
     assert item.status == DONE  # not left taken
     [claim] = runtime.store.remedy_applications(item.incident_id)
     assert claim["status"] == "failed"  # a later event may claim it again
     [incident] = runtime.store.list_incidents()
     assert incident.outcomes[-1].status is OutcomeStatus.FAILED
+    assert incident.status is IncidentStatus.OPEN  # no retry under way any more
+    assert writes(sim) == []
+
+
+def test_a_takeover_of_a_retry_being_applied_never_writes_again(
+    sim: GitHubSimulator, deferring: Rescuer, runtime: Runtime
+) -> None:
+    schedule(sim, deferring)
+    due = DEFAULT_FIRST_BACKOFF + 1
+    [item] = ScheduleStore(runtime.store).find()
+    # a scheduler took it, marked it applying, called the provider ... and died
+    assert ScheduleStore(runtime.store).take_due(later(due)()) is not None
+    target = ",".join(sorted(item.remedy.job_ids))
+    assert runtime.store.finish_remedy(
+        item.run.key, item.remedy.kind, target, status="applying", only_from=("scheduled",)
+    )
+
+    [result] = scheduler_at(runtime, later(due + LEASE.total_seconds() + 1)).run_due()
+
+    assert result.status == DONE and result.detail.startswith("outcome unknown")
+    assert writes(sim) == []
+    assert runtime.store.remedy_claim(item.run.key, item.remedy.kind, target) == "applying"
+    [incident] = runtime.store.list_incidents()
+    assert incident.status is IncidentStatus.MITIGATING  # it may well have been re-run
+    again = deferring.handle_payload("workflow_run", sim.workflow_run_event(int(item.run.run_id)))
+    assert again.incident is not None and writes(sim) == []  # nor does a replayed event
+
+
+def test_a_scheduler_whose_lease_was_taken_over_does_not_overwrite_the_result(
+    sim: GitHubSimulator, deferring: Rescuer, runtime: Runtime
+) -> None:
+    schedule(sim, deferring)
+    due = DEFAULT_FIRST_BACKOFF + 1
+    store = ScheduleStore(runtime.store)
+    slow = store.take_due(later(due)())  # a scheduler that stalls past its lease
+    assert slow is not None
+    [result] = scheduler_at(runtime, later(due + LEASE.total_seconds() + 1)).run_due()
+    assert result.status == DONE
+
+    assert not store.finish(slow, DROPPED, "late", later(due + 3600)())  # fenced by its lease
+    assert store.find()[0].status == DONE
 
 
 def test_the_scheduler_waits_while_an_event_is_being_handled(

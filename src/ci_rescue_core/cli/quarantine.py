@@ -14,7 +14,7 @@ from ci_rescue_core.flake.keeper import QuarantineKeeper
 from ci_rescue_core.flake.sweeper import providers_of
 from ci_rescue_core.runtime import Runtime
 from ci_rescue_core.store import utc_now
-from ci_rescue_core.store.quarantine import OPEN, Quarantine, QuarantineStore
+from ci_rescue_core.store.quarantine import DECLINED, OPEN, Quarantine, QuarantineStore
 
 
 def add_parser(commands: Any) -> None:
@@ -25,7 +25,8 @@ def add_parser(commands: Any) -> None:
         description=(
             "list: the quarantines not ended yet — pending (change request not seen merged), "
             "active, or 'expired (pending lift)' when their TTL ran out but nothing has ended "
-            "them yet (--all: ended ones too, with what became of their file entry). "
+            "them yet (--all: ended ones too - expired, lifted, or declined when their change "
+            "request was closed unmerged - with what became of their file entry). "
             "expire: end every quarantine whose TTL ran out, and every one whose test passed "
             "quarantine_release_passes times in a row; open the change request that removes "
             "their entries from .ci-rescue/quarantine.yaml; report each on its incident's "
@@ -61,6 +62,7 @@ def quarantine_json(quarantine: Quarantine, now: datetime) -> dict[str, Any]:
         "evidence": list(quarantine.evidence),
         "incident": quarantine.incident_id,
         "link": quarantine.link,
+        "change_request": quarantine.change_request,
         "since": quarantine.created_at.isoformat(),
         "seen": when(quarantine.seen_at),
         "expires": quarantine.expires_at.isoformat(),
@@ -77,6 +79,8 @@ def _why(quarantine: Quarantine) -> str:
     if quarantine.is_open:
         where = f" ({quarantine.link})" if quarantine.link else ""
         return quarantine.reason + where
+    if quarantine.status == DECLINED:
+        return f"{quarantine.end_reason}; never in the file"
     release = {
         "opened": f"file entry removed by {quarantine.release_link}",
         "done": "file entry gone",

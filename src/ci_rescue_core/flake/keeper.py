@@ -25,6 +25,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime, timedelta
@@ -205,8 +206,10 @@ class QuarantineKeeper:
 
     def _check_files(self, providers: ProviderFor, repo: str | None, now: datetime) -> None:
         """Compare pending quarantines and opened releases with the default branch's file."""
-        watched = self.quarantines.find(repo, status=PENDING) + self.quarantines.releases(
-            repo, state=RELEASE_OPENED
+        watched = (
+            self.quarantines.find(repo, status=PENDING)
+            + self.quarantines.releases(repo, state=RELEASE_OPENED)
+            + self.quarantines.declined_in_term(repo, now)
         )
         by_repo: dict[tuple[str, str], list[Quarantine]] = defaultdict(list)
         for quarantine in watched:
@@ -226,6 +229,14 @@ class QuarantineKeeper:
             for quarantine in quarantines:
                 if quarantine.status == PENDING and quarantine.test_id in ids:
                     self.quarantines.activate(quarantine.id, at=now)
+                elif quarantine.status == DECLINED and quarantine.test_id in ids:
+                    reinstated = self.quarantines.reinstate(quarantine.id, at=now)
+                    if reinstated is not None:
+                        self._tell(
+                            reinstated,
+                            f"quarantine of {quarantine.test_id} reinstated: its entry reached "
+                            "the default branch's quarantine file after all",
+                        )
                 elif quarantine.release == RELEASE_OPENED and quarantine.test_id not in ids:
                     self.quarantines.set_release(
                         quarantine.id,
@@ -243,7 +254,7 @@ class QuarantineKeeper:
         declined = []
         for quarantine in self.quarantines.find(repo, status=PENDING):
             provider = providers(quarantine.provider)
-            number = quarantine.change_request
+            number = quarantine.change_request or number_in(quarantine.link)
             if (
                 number is None
                 or provider is None
@@ -270,31 +281,44 @@ class QuarantineKeeper:
 
     def report(self, ended: Sequence[Quarantine]) -> None:
         """Note each ended quarantine on its incident's timeline and tell the notifiers."""
-        now = self.clock()
         for quarantine in ended:
-            if quarantine.incident_id is None:
-                continue
-            incident = self.store.get_incident(quarantine.incident_id)
-            if incident is None:
-                continue
-            message = (
-                f"quarantine of {quarantine.test_id} {quarantine.status}: {quarantine.end_reason}"
-                f"{release_sentence(quarantine)}"
+            self._tell(
+                quarantine,
+                f"quarantine of {quarantine.test_id} {quarantine.status}: "
+                f"{quarantine.end_reason}{release_sentence(quarantine)}",
             )
-            incident = incidents.note(
-                incident,
-                "quarantine",
-                message,
-                now,
-                test=quarantine.test_id,
-                status=quarantine.status,
-                link=quarantine.link,
-                release=quarantine.release,
-                release_link=quarantine.release_link,
-            )
-            self.store.save_incident(incident)
-            self.hooks.incident_updated(incident=incident, step="quarantine")
-            self.hooks.notify(incident=incident, headline=f"{quarantine.repo}: {message}")
+
+    def _tell(self, quarantine: Quarantine, message: str) -> None:
+        """Note *message* on the quarantine's incident and send it to the notifiers."""
+        if quarantine.incident_id is None:
+            return
+        incident = self.store.get_incident(quarantine.incident_id)
+        if incident is None:
+            return
+        incident = incidents.note(
+            incident,
+            "quarantine",
+            message,
+            self.clock(),
+            test=quarantine.test_id,
+            status=quarantine.status,
+            link=quarantine.link,
+            release=quarantine.release,
+            release_link=quarantine.release_link,
+        )
+        self.store.save_incident(incident)
+        self.hooks.incident_updated(incident=incident, step="quarantine")
+        self.hooks.notify(incident=incident, headline=f"{quarantine.repo}: {message}")
+
+
+_CHANGE_REQUEST_URL = re.compile(r"/(?:pull|merge_requests)/(\d+)/?$")
+
+
+def number_in(link: str | None) -> str | None:
+    """The change request number at the end of a pull / merge request URL (quarantines stored
+    before their number was), or ``None``."""
+    found = _CHANGE_REQUEST_URL.search(link or "")
+    return found.group(1) if found else None
 
 
 def release_sentence(quarantine: Quarantine) -> str:

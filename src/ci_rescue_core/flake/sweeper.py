@@ -12,6 +12,7 @@ merged are noticed (``check_files``), and each ending is reported.
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Callable
 from datetime import datetime
 from typing import TYPE_CHECKING
@@ -58,6 +59,8 @@ class ExpirySweeper:
     :param policy_for: the effective policy of a repository.
     :param providers: the provider of a name (write-guarded as the mode says), or ``None``.
     :param interval: seconds between sweeps.
+    :param lock: held during a sweep: the runtime's pipeline lock, so that a sweep never
+        updates an incident while an event or a scheduled remedy does.
     """
 
     def __init__(
@@ -67,8 +70,10 @@ class ExpirySweeper:
         providers: ProviderFor,
         *,
         interval: float = INTERVAL,
+        lock: threading.RLock | None = None,
     ) -> None:
         self.keeper = keeper
+        self.lock = lock if lock is not None else threading.RLock()
         self.policy_for = policy_for
         self.providers = providers
         self.interval = interval
@@ -88,13 +93,22 @@ class ExpirySweeper:
         """A sweeper over *runtime*'s store, notifiers, policies and providers (writes refused
         in ``observe`` mode)."""
         keeper = QuarantineKeeper(store=runtime.store, hooks=runtime.hooks, clock=clock)
-        return cls(keeper, runtime.policy_for, providers_of(runtime), interval=interval)
+        return cls(
+            keeper,
+            runtime.policy_for,
+            providers_of(runtime),
+            interval=interval,
+            lock=runtime.lock,
+        )
 
     def sweep_once(self) -> list[Quarantine]:
         """One sweep over every repository; returns the quarantines it ended.  Errors are
         logged, never raised: the next sweep tries again."""
         try:
-            ended = self.keeper.lift(self.policy_for, providers=self.providers, check_files=True)
+            with self.lock:
+                ended = self.keeper.lift(
+                    self.policy_for, providers=self.providers, check_files=True
+                )
         except RescueError as exc:
             log.error("quarantine sweep failed: %s", exc)
             ended = []

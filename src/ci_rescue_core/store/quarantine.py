@@ -202,7 +202,8 @@ class QuarantineStore:
                 ident = int(existing["id"])
                 db.execute(
                     "UPDATE quarantines SET reason = ?, score = ?, evidence = ?, incident_id = ?, "
-                    "link = ?, change_request = ?, expires_at = ? WHERE id = ?",
+                    "link = ?, change_request = COALESCE(?, change_request), expires_at = ? "
+                    "WHERE id = ?",
                     (*values, utc_text(expires_at), ident),
                 )
             row = db.execute("SELECT * FROM quarantines WHERE id = ?", (ident,)).fetchone()
@@ -263,13 +264,38 @@ class QuarantineStore:
 
     def decline(self, ident: int, *, reason: str, now: datetime) -> Quarantine | None:
         """End a pending quarantine whose change request was closed without merging: it never
-        took effect, so there is no file entry to release (``done`` at *now*).  ``None`` when
-        it was not pending any more."""
+        took effect, so it was never in force (its window is empty) and there is no file entry
+        to release.  ``None`` when it was not pending any more."""
         with self.store.transaction() as db:
             cursor = db.execute(
                 "UPDATE quarantines SET status = ?, ended_at = ?, end_reason = ?, release = ?, "
-                "released_at = ? WHERE id = ? AND status = ?",
-                (DECLINED, utc_text(now), reason, RELEASE_DONE, utc_text(now), ident, PENDING),
+                "released_at = created_at WHERE id = ? AND status = ?",
+                (DECLINED, utc_text(now), reason, RELEASE_DONE, ident, PENDING),
+            )
+            if cursor.rowcount != 1:
+                return None
+            row = db.execute("SELECT * FROM quarantines WHERE id = ?", (ident,)).fetchone()
+        return _row(row)
+
+    def declined_in_term(self, repo: str | None, now: datetime) -> list[Quarantine]:
+        """Declined quarantines whose TTL has not run out: their entry could still reach the
+        file (a reopened change request, another one listing the test)."""
+        query = "SELECT * FROM quarantines WHERE status = ? AND expires_at > ?"
+        params: list[object] = [DECLINED, utc_text(now)]
+        if repo is not None:
+            query += " AND repo = ?"
+            params.append(repo)
+        return [_row(row) for row in self.store.read(query + " ORDER BY id", params)]
+
+    def reinstate(self, ident: int, *, at: datetime) -> Quarantine | None:
+        """A declined quarantine whose entry reached the file after all: active from *at*
+        (seen in force), with its release to come at its end as for any other."""
+        with self.store.transaction() as db:
+            cursor = db.execute(
+                "UPDATE quarantines SET status = ?, seen_at = ?, ended_at = NULL, "
+                "end_reason = NULL, release = NULL, released_at = NULL WHERE id = ? "
+                "AND status = ?",
+                (ACTIVE, utc_text(at), ident, DECLINED),
             )
             if cursor.rowcount != 1:
                 return None

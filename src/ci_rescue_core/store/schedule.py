@@ -39,6 +39,7 @@ class ScheduledRemedy:
     :ivar run: the run attempt it was decided for (as it was then).
     :ivar status: ``due``, ``working``, ``done`` or ``dropped``.
     :ivar attempts: how many times applying it was tried.
+    :ivar taken_at: when a scheduler last took it (the start of its lease).
     :ivar detail: how it ended, or the last transient error.
     """
 
@@ -51,6 +52,7 @@ class ScheduledRemedy:
     status: str
     attempts: int
     created_at: datetime
+    taken_at: datetime | None = None
     finished_at: datetime | None = None
     detail: str | None = None
 
@@ -66,6 +68,7 @@ def _row(row: sqlite3.Row) -> ScheduledRemedy:
         status=row["status"],
         attempts=row["attempts"],
         created_at=datetime.fromisoformat(row["created_at"]),
+        taken_at=datetime.fromisoformat(row["taken_at"]) if row["taken_at"] else None,
         finished_at=datetime.fromisoformat(row["finished_at"]) if row["finished_at"] else None,
         detail=row["detail"],
     )
@@ -139,24 +142,33 @@ class ScheduleStore:
             ).fetchone()
         return _row(row)
 
-    def finish(self, ident: int, status: str, detail: str, at: datetime) -> None:
-        """End a taken remedy: ``done`` or ``dropped``, with what happened."""
+    def finish(self, item: ScheduledRemedy, status: str, detail: str, at: datetime) -> bool:
+        """End a taken remedy: ``done`` or ``dropped``, with what happened.  Only while *item*
+        is still taken as it was (its lease not taken over by another scheduler); returns
+        whether it was."""
         if status not in (DONE, DROPPED):
             raise ValueError(f"a scheduled remedy ends done or dropped, not {status!r}")
-        with self.store.transaction() as db:
-            db.execute(
-                "UPDATE scheduled_remedies SET status = ?, detail = ?, finished_at = ? "
-                "WHERE id = ?",
-                (status, detail, utc_text(at), ident),
-            )
+        return self._update_taken(
+            item, "status = ?, detail = ?, finished_at = ?", (status, detail, utc_text(at))
+        )
 
-    def postpone(self, ident: int, due_at: datetime, detail: str) -> None:
-        """Put a taken remedy back, due at *due_at* (after a transient error)."""
+    def postpone(self, item: ScheduledRemedy, due_at: datetime, detail: str) -> bool:
+        """Put a taken remedy back, due at *due_at* (after a transient error); only while it
+        is still taken as it was."""
+        return self._update_taken(
+            item, "status = ?, due_at = ?, detail = ?", (DUE, utc_text(due_at), detail)
+        )
+
+    def _update_taken(
+        self, item: ScheduledRemedy, assignments: str, values: tuple[str, ...]
+    ) -> bool:
         with self.store.transaction() as db:
-            db.execute(
-                "UPDATE scheduled_remedies SET status = ?, due_at = ?, detail = ? WHERE id = ?",
-                (DUE, utc_text(due_at), detail, ident),
+            cursor = db.execute(
+                f"UPDATE scheduled_remedies SET {assignments} "
+                "WHERE id = ? AND status = ? AND taken_at IS ?",
+                (*values, item.id, WORKING, utc_text(item.taken_at) if item.taken_at else None),
             )
+            return cursor.rowcount == 1
 
     def find(
         self, *, status: str | None = None, incident_id: str | None = None
