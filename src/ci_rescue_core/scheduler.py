@@ -6,8 +6,8 @@ claimed and stored as *scheduled* instead of being applied at once.  :class:`Rem
 runs on a daemon thread beside them (``watch --once`` runs one pass) and, when one is due,
 holds the runtime's pipeline lock (no event is handled meanwhile) and looks again first:
 
-- its claim already ended (a scheduler that died after the provider write) → **done**, nothing
-  written again;
+- its claim already ended, or a scheduler stopped while calling the provider (claim
+  ``applying``: the write may have happened) → **done**, nothing written again;
 - a newer attempt exists, the run is running again or it passed, the incident was resolved, or
   the deployment no longer acts (``observe`` / ``propose``) → **dropped**: nothing written, a
   ``skipped`` outcome with the reason goes on the incident, and the claim is freed;
