@@ -37,6 +37,7 @@ from ci_rescue_core.models import Incident, IncidentStatus, Mode, Outcome, Outco
 from ci_rescue_core.periodic import Periodic
 from ci_rescue_core.store import SQLiteStore, utc_now
 from ci_rescue_core.store.schedule import DONE, DROPPED, DUE, ScheduledRemedy, ScheduleStore
+from ci_rescue_core.store.sqlite import CLAIM_APPLYING, CLAIM_PENDING, CLAIM_SCHEDULED
 
 if TYPE_CHECKING:
     from ci_rescue_core.orchestrator import Rescuer
@@ -52,11 +53,6 @@ MAX_ATTEMPTS = 5
 
 RETRY_DELAY = timedelta(seconds=60)
 """How long a remedy waits again after a transient error."""
-
-SCHEDULED = "scheduled"
-"""The claim of a remedy waiting for its time."""
-APPLYING = "applying"
-"""The claim while a scheduler calls the provider: a takeover never writes again."""
 
 
 @attrs.frozen(kw_only=True)
@@ -184,16 +180,16 @@ class RemedyScheduler:
         run, remedy = item.run, item.remedy
         target = claim_target(remedy)
         claim = self.store.remedy_claim(run.key, remedy.kind, target)
-        if claim == APPLYING:  # a scheduler stopped between the provider write and its answer
+        if claim == CLAIM_APPLYING:  # a scheduler stopped between provider write and answer
             return self._unknown(item, rescuer)
-        if claim != SCHEDULED:  # it ended already (applied by a scheduler that then died...)
+        if claim != CLAIM_SCHEDULED:  # it ended (applied by a scheduler that then died...)
             return ScheduledResult(item=item, status=DONE, detail=f"already {claim}")
         incident = self.store.get_incident(item.incident_id)
         why_not, underway = self._moot(item, rescuer, incident)
         if why_not is not None or incident is None:
             return self._drop(item, rescuer, incident, why_not, underway)
         if not self.store.finish_remedy(
-            run.key, remedy.kind, target, status=APPLYING, only_from=(SCHEDULED,)
+            run.key, remedy.kind, target, status=CLAIM_APPLYING, only_from=(CLAIM_SCHEDULED,)
         ):
             return ScheduledResult(item=item, status=DONE, detail="taken by another scheduler")
         try:
@@ -202,7 +198,7 @@ class RemedyScheduler:
             )
         except TRANSIENT_ERRORS:  # not applied: back to scheduled for the next try
             self.store.finish_remedy(
-                run.key, remedy.kind, target, status=SCHEDULED, only_from=(APPLYING,)
+                run.key, remedy.kind, target, status=CLAIM_SCHEDULED, only_from=(CLAIM_APPLYING,)
             )
             raise
         incident = rescuer.fixer.record(incident, outcome)
@@ -306,7 +302,7 @@ class RemedyScheduler:
             claim_target(remedy),
             status=status,
             error=error,
-            only_from=("pending", "scheduled"),
+            only_from=(CLAIM_PENDING, CLAIM_SCHEDULED),
         )
 
     # -- the thread ------------------------------------------------------------------------

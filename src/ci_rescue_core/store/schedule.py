@@ -21,7 +21,7 @@ import attrs
 from ci_rescue_core.convert import from_json_dict, to_json_dict
 from ci_rescue_core.flake.history import utc_text
 from ci_rescue_core.models import Remedy, RunRef
-from ci_rescue_core.store.sqlite import SQLiteStore, claim_in
+from ci_rescue_core.store.sqlite import CLAIM_SCHEDULED, SQLiteStore, claim_in
 
 DUE = "due"
 WORKING = "working"
@@ -97,8 +97,9 @@ class ScheduleStore:
         """Claim *remedy* for *run* (status ``scheduled``) and schedule it due at *due_at*, in
         one transaction; ``None`` (nothing written) when it was already claimed."""
         with self.store.transaction() as db:
+            created = utc_text(created_at)
             if not claim_in(
-                db, run.key, remedy.kind, target, incident_id, "scheduled", utc_text(created_at)
+                db, run.key, remedy.kind, target, incident_id, CLAIM_SCHEDULED, created
             ):
                 return None
             cursor = db.execute(
@@ -113,7 +114,7 @@ class ScheduleStore:
                     json.dumps(to_json_dict(remedy)),
                     utc_text(due_at),
                     DUE,
-                    utc_text(created_at),
+                    created,
                 ),
             )
             row = db.execute(

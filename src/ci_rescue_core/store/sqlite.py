@@ -333,19 +333,17 @@ class SQLiteStore:
 
     # -- remedy applications (at-most-once writes) ------------------------------------------
 
-    def claim_remedy(
-        self, run_key: str, kind: str, target: str, incident_id: str, *, status: str = "pending"
-    ) -> bool:
-        """Claim the right to apply a remedy to one run attempt, before calling the provider.
+    def claim_remedy(self, run_key: str, kind: str, target: str, incident_id: str) -> bool:
+        """Claim the right to apply a remedy to one run attempt, before calling the provider
+        (claim ``pending``; a remedy due later is claimed ``scheduled`` with :func:`claim_in`).
 
         Returns False when the same remedy was already claimed for this run attempt and did
         not fail, so that a replayed or concurrent event never writes twice.  A claim whose
         earlier application failed, or that was scheduled and then dropped without writing,
-        may be claimed again.  *status* is the claim's first status (``scheduled`` for a
-        remedy due later).
+        may be claimed again.
         """
         with self._transaction() as db:
-            return claim_in(db, run_key, kind, target, incident_id, status, self._now())
+            return claim_in(db, run_key, kind, target, incident_id, CLAIM_PENDING, self._now())
 
     def remedy_claim(self, run_key: str, kind: str, target: str) -> str | None:
         """The status of a remedy's claim for one run attempt, or ``None`` when unclaimed."""
@@ -391,6 +389,12 @@ class SQLiteStore:
         return [dict(row) for row in rows]
 
 
+#: The claim of a remedy about to be applied.
+CLAIM_PENDING = "pending"
+#: The claim of a remedy waiting for its time (see :mod:`ci_rescue_core.store.schedule`).
+CLAIM_SCHEDULED = "scheduled"
+#: The claim while a scheduler calls the provider: a takeover never writes again.
+CLAIM_APPLYING = "applying"
 #: Claim statuses that leave the remedy free to be claimed again (nothing was written).
 RECLAIMABLE: tuple[str, ...] = ("failed", "dropped")
 
