@@ -93,7 +93,6 @@ class RemedyScheduler:
         self.schedule = ScheduleStore(store)
         self.rescuer_for = rescuer_for
         self.clock = clock
-        self.interval = interval
         self.lock = lock if lock is not None else threading.RLock()
         self._periodic = Periodic(
             self.run_due, interval=interval, name="ci-rescue-remedy-scheduler"
