@@ -177,7 +177,7 @@ class Rescuer:
 
     def _rescue(self, run: RunRef, jobs: list[JobRef], failed: list[JobRef]) -> HandleResult:
         policy = self.policy_for(run.repo)
-        diagnoses = tuple(self._diagnose(job) for job in failed)
+        diagnoses = tuple(self.diagnostician.diagnose(job) for job in failed)
         mass_jobs = self._record(run, jobs, diagnoses)
         incident = self._sentinel(run, diagnoses, policy)
         incident, verdicts = self._hunt_flakes(incident, diagnoses, policy, mass_jobs)
@@ -230,9 +230,6 @@ class Rescuer:
             for text in diagnosis.notes:
                 incident = incidents.note(incident, "logs", f"{diagnosis.job.name}: {text}", now)
         return self._save(incident, "sentinel")
-
-    def _diagnose(self, job: JobRef) -> Diagnosis:
-        return self.diagnostician.diagnose(job)
 
     def _record(
         self, run: RunRef, jobs: Sequence[JobRef], diagnoses: Sequence[Diagnosis] = ()
