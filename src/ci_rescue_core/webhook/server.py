@@ -71,9 +71,7 @@ class WebhookServer:
 
     def start(self) -> WebhookServer:
         """Start the worker and serve on a background thread."""
-        self.worker.start()
-        self.sweeper.start()
-        self.scheduler.start()
+        self._start_background()
         self._thread = threading.Thread(
             target=self._server.serve_forever, name="ci-rescue-webhooks", daemon=True
         )
@@ -82,25 +80,31 @@ class WebhookServer:
 
     def serve_forever(self) -> None:
         """Start the worker and serve on this thread until :meth:`stop` (or an interrupt)."""
-        self.worker.start()
-        self.sweeper.start()
-        self.scheduler.start()
+        self._start_background()
         try:
             self._server.serve_forever()
         finally:
-            self.scheduler.stop()
-            self.sweeper.stop()
-            self.worker.stop()
+            self._stop_background()
 
     def stop(self) -> None:
         """Stop serving, let the worker finish its delivery, close the socket."""
         self._server.shutdown()
         self._server.server_close()
+        self._stop_background()
+        if self._thread is not None:
+            self._thread.join(10)
+
+    def _start_background(self) -> None:
+        """Start the worker, the quarantine sweeper and the remedy scheduler."""
+        self.worker.start()
+        self.sweeper.start()
+        self.scheduler.start()
+
+    def _stop_background(self) -> None:
+        """Stop them again (each finishes the step under way)."""
         self.scheduler.stop()
         self.sweeper.stop()
         self.worker.stop()
-        if self._thread is not None:
-            self._thread.join(10)
 
     def __enter__(self) -> WebhookServer:
         return self.start()
