@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -33,3 +34,13 @@ def corpus_dir() -> Path:
             f"the shared corpus is not at {candidate} (set CI_RESCUE_CORPUS to run corpus tests)"
         )
     return candidate
+
+
+def wait_for(condition: Callable[[], bool], timeout: float = 20.0) -> None:
+    """Wait until *condition* holds, for a background thread (a synchronisation, not a timing
+    assertion); fails the test after *timeout* seconds."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"the background thread did not get there in {timeout:g} s")
+        time.sleep(0.02)

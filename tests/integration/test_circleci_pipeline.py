@@ -4,8 +4,7 @@ change requests going through the GitHub adapter (real PyGithub) on the GitHub s
 from __future__ import annotations
 
 import json
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -36,6 +35,7 @@ from ci_rescue_core.webhook import WebhookServer
 from ci_rescue_providers.simulators.circleci import CircleCISimulator, SimJob, sign_body
 from ci_rescue_providers.simulators.github import GitHubSimulator
 from tests.providers.test_circleci_helpers import GitHubRepo
+from tests.support import wait_for
 
 SLUG = "gh/acme/app"
 REPO = "acme/app"
@@ -484,15 +484,6 @@ def test_the_rescue_log_names_the_project(circle: CircleCISimulator, make_runtim
         json.loads(line) for line in runtime.config.resolve("rescue.log").read_text().splitlines()
     ]
     assert record["headline"].startswith(f"{SLUG}@{OTHER_SHA[:7]}")
-
-
-def wait_for(condition: Callable[[], bool], timeout: float = 20.0) -> None:
-    """Wait for the background worker (a synchronisation, not a timing assertion)."""
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError("the worker did not get there")
-        time.sleep(0.02)
 
 
 def test_the_webhook_server_acknowledges_then_rescues(

@@ -4,7 +4,6 @@ the real python-gitlab against the GitLab simulator, and a redelivery is not que
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -15,6 +14,7 @@ from ci_rescue_core.config.deployment import OutputConfig, ProviderConfig, Rescu
 from ci_rescue_core.runtime import Runtime
 from ci_rescue_core.webhook import WebhookServer
 from ci_rescue_providers.simulators.gitlab import GitLabSimulator, SimJob, format_gitlab_log
+from tests.support import wait_for
 
 REPO = "acme/app"
 TOKEN, TOKEN_ENV = "glpat-server-test", "TEST_GITLAB_TOKEN"
@@ -26,15 +26,6 @@ BROKEN = format_gitlab_log(
         "1 failed, 11 passed in 1.31s",
     ]
 )
-
-
-def wait_for(condition: Callable[[], bool], timeout: float = 20.0) -> None:
-    """Wait for the background worker (a synchronisation, not a timing assertion)."""
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError("the worker did not get there")
-        time.sleep(0.02)
 
 
 @pytest.fixture

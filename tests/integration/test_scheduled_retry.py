@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import threading
-import time
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -37,7 +36,7 @@ from ci_rescue_core.webhook.server import WebhookServer
 from ci_rescue_providers.simulators.github import GitHubSimulator, SimJob
 from ci_rescue_strategies import retry as retry_strategy
 from tests.integration import logs
-from tests.support import TOKEN, TOKEN_ENV, RuntimeFactory
+from tests.support import TOKEN, TOKEN_ENV, RuntimeFactory, wait_for
 
 REPO = "acme/app"
 SHA = "1" * 40
@@ -503,12 +502,3 @@ def test_serve_waits_out_the_back_off_then_re_runs(
         wait_for(lambda: writes(sim) == [rerun_write(run_id)])
     [item] = ScheduleStore(runtime.store).find()
     assert item.status == DONE
-
-
-def wait_for(condition: Callable[[], bool], timeout: float = 20.0) -> None:
-    """Wait for a background thread (a synchronisation, not a timing assertion)."""
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError("the background thread did not get there")
-        time.sleep(0.02)

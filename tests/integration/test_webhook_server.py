@@ -5,8 +5,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
 from io import BytesIO
 from typing import Any
@@ -20,20 +19,11 @@ from ci_rescue_core.runtime import Runtime
 from ci_rescue_core.webhook import Inbox, WebhookApp, WebhookServer, Worker
 from ci_rescue_providers.simulators.github import GitHubSimulator, SimJob
 from tests.integration import logs
-from tests.support import RuntimeFactory
+from tests.support import RuntimeFactory, wait_for
 
 REPO = "acme/app"
 SECRET = "webhook-secret-for-tests"
 BROKEN = logs.pytest_failure("tests/test_cart.py::test_total", "assert 3402 == 3780")
-
-
-def wait_for(condition: Callable[[], bool], timeout: float = 20.0) -> None:
-    """Wait for the background worker (a synchronisation, not a timing assertion)."""
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError("the worker did not get there")
-        time.sleep(0.02)
 
 
 @pytest.fixture
