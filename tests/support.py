@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from ci_rescue_core.hookspecs import hookimpl
+from ci_rescue_core.models import Diagnosis, Remedy
 from ci_rescue_core.runtime import Runtime
 
 TOKEN = "sim-token-1234"
@@ -44,3 +46,20 @@ def wait_for(condition: Callable[[], bool], timeout: float = 20.0) -> None:
         if time.monotonic() > deadline:
             raise AssertionError(f"the background thread did not get there in {timeout:g} s")
         time.sleep(0.02)
+
+
+class AlwaysRetry:
+    """A reckless third-party strategy: a re-run of every failed job, every time, so that only
+    core's retry budget (``retry_max`` on ``attempt - 1``) stands between it and endless re-runs."""
+
+    @hookimpl
+    def rescue_propose_remedies(self, diagnoses: tuple[Diagnosis, ...]) -> list[Remedy]:
+        """One ``retry_cells`` remedy over every diagnosed job."""
+        return [
+            Remedy(
+                kind="retry_cells",
+                reason="always retry",
+                job_ids=tuple(d.job.job_id for d in diagnoses),
+                source="always-retry",
+            )
+        ]

@@ -35,7 +35,7 @@ from ci_rescue_core.webhook import WebhookServer
 from ci_rescue_providers.simulators.circleci import CircleCISimulator, SimJob, sign_body
 from ci_rescue_providers.simulators.github import GitHubSimulator
 from tests.providers.test_circleci_helpers import GitHubRepo
-from tests.support import wait_for
+from tests.support import AlwaysRetry, wait_for
 
 SLUG = "gh/acme/app"
 REPO = "acme/app"
@@ -284,22 +284,6 @@ def test_a_change_request_with_a_file_edit_goes_through_github(
     assert "ci:dep-pin" in change["labels"]
     assert (pin.link and pin.link.endswith("/pull/1")) or pin.link
     assert repo.file("constraints.txt") == before  # the default branch was never written
-
-
-class AlwaysRetry:
-    """A strategy that asks for a re-run of every failed job, every time: only core's retry
-    budget (``retry_max`` on ``attempt - 1``) stands between it and endless re-runs."""
-
-    @hookimpl
-    def rescue_propose_remedies(self, diagnoses: tuple[Diagnosis, ...]) -> list[Remedy]:
-        return [
-            Remedy(
-                kind="retry_cells",
-                reason="always retry",
-                job_ids=tuple(d.job.job_id for d in diagnoses),
-                source="always-retry",
-            )
-        ]
 
 
 def test_rerun_then_fail_again_stops_at_the_retry_budget(

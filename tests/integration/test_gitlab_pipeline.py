@@ -35,6 +35,7 @@ from ci_rescue_core.poll import Watcher
 from ci_rescue_core.provider import FileEdit, Provider
 from ci_rescue_core.runtime import Runtime
 from ci_rescue_providers.simulators.gitlab import GitLabSimulator, SimJob, format_gitlab_log
+from tests.support import AlwaysRetry
 
 REPO = "acme/app"
 TOKEN = "glpat-integration"
@@ -383,21 +384,6 @@ def test_a_green_retry_resolves_the_incident(sim: GitLabSimulator, rescuer: Resc
     [resolved] = result.resolved
     assert resolved.id == opened.id and resolved.status is IncidentStatus.RESOLVED
     assert rescuer.store.open_incidents(REPO) == []
-
-
-class AlwaysRetry:
-    """A reckless third-party strategy: retry every failed job, every time."""
-
-    @hookimpl
-    def rescue_propose_remedies(self, diagnoses: tuple[Diagnosis, ...]) -> list[Remedy]:
-        return [
-            Remedy(
-                kind="retry_cells",
-                reason="always",
-                job_ids=tuple(d.job.job_id for d in diagnoses),
-                source="always-retry",
-            )
-        ]
 
 
 def test_the_retry_budget_counts_gitlab_retries(
