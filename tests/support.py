@@ -1,8 +1,10 @@
-"""Constants and types shared by tests (fixtures live in conftest.py)."""
+"""Constants, types and helpers shared by tests (fixtures live in conftest.py)."""
 
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -63,3 +65,31 @@ class AlwaysRetry:
                 source="always-retry",
             )
         ]
+
+
+def cli(
+    *args: str, env: dict[str, str] | None = None, stdin: bytes | None = None
+) -> subprocess.CompletedProcess[str]:
+    """``ci-rescue *args*`` in a real process (120 columns), with *env* added to this process's
+    environment."""
+    environment = {**os.environ, "COLUMNS": "120", **(env or {})}
+    return subprocess.run(
+        [sys.executable, "-m", "ci_rescue_core.cli.main", *args],
+        capture_output=True,
+        text=True,
+        env=environment,
+        input=stdin.decode() if stdin is not None else None,
+        timeout=120,
+    )
+
+
+def assert_one_clear_error(result: subprocess.CompletedProcess[str], *words: str) -> None:
+    """*result* exited 1 with one ``ci-rescue: error:`` line naming every one of *words*, and
+    no traceback."""
+    assert result.returncode == 1, result.stderr
+    assert "Traceback" not in result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith("ci-rescue: error: ")
+    for word in words:
+        assert word in lines[0], lines[0]

@@ -14,34 +14,11 @@ import pytest
 from ci_rescue_core.cli.main import build_parser
 from ci_rescue_providers.simulators.github import GitHubSimulator, SimJob
 from tests.integration import logs
+from tests.support import assert_one_clear_error, cli
 
 FIXTURES = Path(__file__).parent.parent / "fixtures"
 TOKEN = "cli-token"
 REPO = "acme/app"
-
-
-def cli(
-    *args: str, env: dict[str, str] | None = None, stdin: bytes | None = None
-) -> subprocess.CompletedProcess[str]:
-    environment = {**os.environ, "COLUMNS": "120", **(env or {})}
-    return subprocess.run(
-        [sys.executable, "-m", "ci_rescue_core.cli.main", *args],
-        capture_output=True,
-        text=True,
-        env=environment,
-        input=stdin.decode() if stdin is not None else None,
-        timeout=120,
-    )
-
-
-def assert_one_clear_error(result: subprocess.CompletedProcess[str], *words: str) -> None:
-    assert result.returncode == 1, result.stderr
-    assert "Traceback" not in result.stderr
-    lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1, result.stderr
-    assert lines[0].startswith("ci-rescue: error: ")
-    for word in words:
-        assert word in lines[0]
 
 
 @pytest.fixture
