@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 
 import pytest
 
@@ -24,12 +25,14 @@ def test_a_failing_task_is_logged_and_run_again_until_stopped(
     periodic = Periodic(task, interval=0.01, name="unit-periodic")
     periodic.start()
     periodic.start()  # a second start does not start a second thread
+    assert [t.name for t in threading.enumerate()].count("unit-periodic") == 1
     assert third.wait(10)
     periodic.stop(10)
     stopped_at = len(runs)
-    assert periodic.stopping.is_set()
+    assert periodic.stopping.is_set() and stopped_at >= 3
     assert [t.name for t in threading.enumerate()].count("unit-periodic") == 0
-    assert len(runs) == stopped_at and stopped_at >= 3
+    time.sleep(0.05)  # five intervals: a task still scheduled would have run again
+    assert len(runs) == stopped_at
     assert "unit-periodic crashed" in caplog.text
 
 
