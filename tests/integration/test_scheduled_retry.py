@@ -33,35 +33,13 @@ from ci_rescue_core.scheduler import MAX_ATTEMPTS, RemedyScheduler
 from ci_rescue_core.store import utc_now
 from ci_rescue_core.store.schedule import DONE, DROPPED, DUE, LEASE, ScheduleStore
 from ci_rescue_core.webhook.server import WebhookServer
-from ci_rescue_providers.simulators.github import GitHubSimulator, SimJob
+from ci_rescue_providers.simulators.github import GitHubSimulator
 from ci_rescue_strategies import retry as retry_strategy
-from tests.integration import logs
+from tests.examples.runs import REPO, flaky_run, writes
 from tests.support import TOKEN, TOKEN_ENV, RuntimeFactory, wait_for
 
-REPO = "acme/app"
-SHA = "1" * 40
 SECRET = "scheduled-secret"
-FLAKY = logs.pytest_failure(
-    "tests/test_net.py::test_webhook_roundtrip", "TimeoutError: no webhook within 2.0s"
-)
 DEFAULT_FIRST_BACKOFF = 30  # rules/defaults.yaml: retry_backoff_seconds: [30, 120]
-
-
-def flaky_run(sim: GitHubSimulator) -> int:
-    """A passing run and a failing run of the same commit: a flaky failure, worth a retry."""
-    sim.add_run(REPO, head_sha=SHA, jobs=[SimJob("test (3.11)", ["success"], log=logs.PASSING)])
-    return sim.add_run(
-        REPO,
-        head_sha=SHA,
-        jobs=[
-            SimJob("test (3.11)", ["failure", "success"], log=FLAKY),
-            SimJob("lint", ["success"], log=logs.PASSING),
-        ],
-    )
-
-
-def writes(sim: GitHubSimulator) -> list[str]:
-    return [f"{r.method} {r.path}" for r in sim.write_requests()]
 
 
 def rerun_write(run_id: int) -> str:
@@ -69,12 +47,7 @@ def rerun_write(run_id: int) -> str:
 
 
 def scheduler_at(runtime: Runtime, moment: Callable[[], datetime]) -> RemedyScheduler:
-    return RemedyScheduler(
-        runtime.store,
-        lambda name: runtime.rescuer(name, defer_delayed=True),
-        clock=moment,
-        lock=runtime.lock,
-    )
+    return RemedyScheduler.for_runtime(runtime, clock=moment)
 
 
 def later(seconds: float) -> Callable[[], datetime]:
