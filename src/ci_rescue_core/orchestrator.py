@@ -112,6 +112,13 @@ class Rescuer:
     ) -> HandleResult:
         """Verify, parse and handle one webhook delivery (raw body bytes)."""
         self.provider.verify_webhook(headers, body)
+        return self.handle_verified(event_type, headers, body)
+
+    def handle_verified(
+        self, event_type: str, headers: Mapping[str, str], body: bytes
+    ) -> HandleResult:
+        """Parse and handle a delivery whose signature was checked when it was accepted (the
+        webhook inbox's: a secret rotated since must not fail it)."""
         payload = parse_json_body(body)
         delivery = self.provider.delivery_id(headers, payload)
         return self.handle_payload(event_type, payload, delivery_id=delivery)

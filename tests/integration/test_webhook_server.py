@@ -237,3 +237,18 @@ def test_a_provider_outage_while_parsing_is_retried_by_the_worker(
     now[0] += timedelta(minutes=1)
     assert worker.process_pending() == 1
     assert inbox.items()[0]["status"] == "done"
+
+
+def test_an_accepted_delivery_is_handled_after_the_secret_was_rotated(
+    sim: GitHubSimulator, make_runtime: RuntimeFactory
+) -> None:
+    accepting = make_runtime(webhook_secret=SECRET)
+    headers, body = delivery(sim, broken_run(sim))
+    inbox = Inbox(accepting.store)
+    assert inbox.put("github", "workflow_run", headers["X-GitHub-Delivery"], headers, body)
+    rotated = make_runtime(webhook_secret="the-new-secret")  # restarted with a new secret
+
+    assert Worker(Inbox(rotated.store), rotated.rescuer).process_pending() == 1
+
+    assert [row["status"] for row in Inbox(rotated.store).items()] == ["done"]
+    assert len(sim.get_issues(REPO)) == 1  # verified when it was accepted, not again

@@ -55,7 +55,7 @@ class Worker:
 
     def _process(self, item: InboxItem) -> None:
         try:
-            result = self._rescuer_for(item.provider).handle_webhook(
+            result = self._rescuer_for(item.provider).handle_verified(
                 item.event_type, item.headers, item.body
             )
         except TRANSIENT_ERRORS as exc:
