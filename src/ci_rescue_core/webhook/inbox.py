@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 
 import attrs
 
+from ci_rescue_core.flake.history import utc_text
 from ci_rescue_core.store import SQLiteStore, utc_now
 
 PENDING = "pending"
@@ -63,7 +64,7 @@ class Inbox:
                     delivery_id,
                     json.dumps(dict(headers)),
                     body,
-                    self._clock().isoformat(),
+                    utc_text(self._clock()),
                     PENDING,
                 ),
             )
@@ -71,7 +72,7 @@ class Inbox:
 
     def take(self) -> InboxItem | None:
         """The oldest delivery that is due, marked as being worked on; ``None`` when idle."""
-        now = self._clock().isoformat()
+        now = utc_text(self._clock())
         with self._store.transaction() as db:
             row = db.execute(
                 "SELECT * FROM webhook_inbox WHERE status = ? AND (not_before IS NULL OR "
@@ -105,7 +106,7 @@ class Inbox:
             with self._store.transaction() as db:
                 db.execute(
                     "UPDATE webhook_inbox SET status = ?, error = ?, not_before = ? WHERE id = ?",
-                    (PENDING, error, (self._clock() + delay).isoformat(), item.id),
+                    (PENDING, error, utc_text(self._clock() + delay), item.id),
                 )
             return
         self._finish(item, FAILED, error)
@@ -140,5 +141,5 @@ class Inbox:
         with self._store.transaction() as db:
             db.execute(
                 "UPDATE webhook_inbox SET status = ?, error = ?, finished_at = ? WHERE id = ?",
-                (status, error, self._clock().isoformat(), item.id),
+                (status, error, utc_text(self._clock()), item.id),
             )
