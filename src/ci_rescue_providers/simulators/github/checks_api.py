@@ -180,9 +180,7 @@ def register_checks(router: Router, ctx: ApiContext, apps: AppRegistry) -> None:
         with state.lock:
             sha = resolve_sha(state, repo, request.params["ref"])
             items = [s for s in reversed(repo.statuses) if s.sha == sha]
-            page, headers = paginate(request, items, ctx.base_url())
-            urls = ctx.urls()
-            return json_response(200, [status_json(state, repo, s, urls) for s in page], headers)
+            return ctx.json_page(request, items, lambda s, urls: status_json(state, repo, s, urls))
 
     def combined_status(request: ApiRequest) -> ApiResponse:
         repo = ctx.repo(request)

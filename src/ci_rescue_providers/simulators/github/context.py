@@ -4,16 +4,19 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import Any, TypeVar
 
 from ..common import blobs as common
 from .models import NotFoundError, RepoRecord
 from .payloads import Urls
-from .router import ApiRequest
+from .router import ApiRequest, ApiResponse, json_response, paginate
 from .state import SimState
 
 __all__ = ["ApiContext", "BlobSigner", "RateLimiter"]
+
+T = TypeVar("T")
 
 
 class BlobSigner(common.BlobSigner):
@@ -86,3 +89,12 @@ class ApiContext:
         if not value.isdigit():
             raise NotFoundError()
         return int(value)
+
+    def json_page(
+        self, request: ApiRequest, items: Sequence[T], render: Callable[[T, Urls], Any]
+    ) -> ApiResponse:
+        """A 200 with the requested page of ``items``, each as ``render(item, urls)``, and its
+        ``Link`` header (callers hold ``state.lock`` when ``render`` reads the state)."""
+        page, headers = paginate(request, items, self.base_url())
+        urls = self.urls()
+        return json_response(200, [render(item, urls) for item in page], headers)

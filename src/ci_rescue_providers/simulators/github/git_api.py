@@ -69,10 +69,9 @@ def register_git(router: Router, ctx: ApiContext) -> None:
         repo = ctx.repo(request)
         with state.lock:
             names = sorted(n for n in repo.git.refs if n.startswith("refs/" + match))
-            page, headers = paginate(request, names, ctx.base_url())
-            urls = ctx.urls()
-            body = [ref_json(repo, n, repo.git.refs[n], urls) for n in page]
-        return json_response(200, body, headers)
+            return ctx.json_page(
+                request, names, lambda n, urls: ref_json(repo, n, repo.git.refs[n], urls)
+            )
 
     def matching_refs(request: ApiRequest) -> ApiResponse:
         return list_refs(request, request.params["ref"])

@@ -18,7 +18,7 @@ from .issues import (
 )
 from .models import IssueRecord, RepoRecord, SimError
 from .payloads import comment_json, issue_json, label_json
-from .router import ApiRequest, ApiResponse, Router, json_response, paginate
+from .router import ApiRequest, ApiResponse, Router, json_response
 
 __all__ = ["register_issues"]
 
@@ -51,9 +51,7 @@ def register_issues(router: Router, ctx: ApiContext) -> None:
         repo = ctx.repo(request)
         with state.lock:
             items = list_issues(state, repo, request.query)
-            page, headers = paginate(request, items, ctx.base_url())
-            urls = ctx.urls()
-            return json_response(200, [issue_json(state, repo, i, urls) for i in page], headers)
+            return ctx.json_page(request, items, lambda i, urls: issue_json(state, repo, i, urls))
 
     def get_one(request: ApiRequest) -> ApiResponse:
         repo = ctx.repo(request)
@@ -104,9 +102,9 @@ def register_issues(router: Router, ctx: ApiContext) -> None:
         repo = ctx.repo(request)
         with state.lock:
             comments = list(get_issue(state, repo, ctx.int_param(request, "number")).comments)
-            page, headers = paginate(request, comments, ctx.base_url())
-            urls = ctx.urls()
-            return json_response(200, [comment_json(state, repo, c, urls) for c in page], headers)
+            return ctx.json_page(
+                request, comments, lambda c, urls: comment_json(state, repo, c, urls)
+            )
 
     def get_comment(request: ApiRequest) -> ApiResponse:
         repo = ctx.repo(request)
@@ -125,9 +123,7 @@ def register_issues(router: Router, ctx: ApiContext) -> None:
         repo = ctx.repo(request)
         with state.lock:
             labels = sorted(repo.labels.values(), key=lambda label: label.id)
-            page, headers = paginate(request, labels, ctx.base_url())
-            urls = ctx.urls()
-            return json_response(200, [label_json(repo, label, urls) for label in page], headers)
+            return ctx.json_page(request, labels, lambda label, urls: label_json(repo, label, urls))
 
     def get_one_label(request: ApiRequest) -> ApiResponse:
         repo = ctx.repo(request)

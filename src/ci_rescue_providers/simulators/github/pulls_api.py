@@ -79,9 +79,7 @@ def register_pulls(router: Router, ctx: ApiContext) -> None:
         repo = ctx.repo(request)
         with state.lock:
             items = list_pulls(state, repo, request.query)
-            page, headers = paginate(request, items, ctx.base_url())
-            urls = ctx.urls()
-            return json_response(200, [pull_json(state, repo, i, urls) for i in page], headers)
+            return ctx.json_page(request, items, lambda i, urls: pull_json(state, repo, i, urls))
 
     def get_one(request: ApiRequest) -> ApiResponse:
         repo = ctx.repo(request)
@@ -150,9 +148,7 @@ def register_pulls(router: Router, ctx: ApiContext) -> None:
         repo = ctx.repo(request)
         with state.lock:
             items = pulls_of_commit(state, repo, request.params["sha"])
-            page, headers = paginate(request, items, ctx.base_url())
-            urls = ctx.urls()
-            return json_response(200, [pull_json(state, repo, i, urls) for i in page], headers)
+            return ctx.json_page(request, items, lambda i, urls: pull_json(state, repo, i, urls))
 
     router.add("GET", f"{prefix}/pulls", get_pulls)
     router.add("POST", f"{prefix}/pulls", post_pull)
