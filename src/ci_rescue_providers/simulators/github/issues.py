@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from .models import CommentRecord, IssueRecord, LabelRecord, NotFoundError, RepoRecord, SimError
+from .records import PullRecord
 from .state import SimState
 
 __all__ = [
@@ -19,6 +20,7 @@ __all__ = [
     "get_issue",
     "get_label",
     "list_issues",
+    "new_issue",
     "remove_issue_label",
     "update_comment",
     "update_issue",
@@ -118,24 +120,49 @@ def create_issue(
     if not state.push_access:
         labels, assignees = [], []
     with state.lock:
-        now = state.clock()
-        number = repo.next_number
-        repo.next_number += 1
-        issue = IssueRecord(
-            id=next(state.issue_ids),
-            number=number,
+        return new_issue(
+            state,
+            repo,
             title=title,
             body=body,
             user=user,
-            created_at=now,
-            updated_at=now,
             labels=_label_names(state, repo, labels),
             assignees=assignees,
         )
-        for login in [user, *assignees]:
-            state.user_id(login)
-        repo.issues[number] = issue
-        return issue
+
+
+def new_issue(
+    state: SimState,
+    repo: RepoRecord,
+    *,
+    title: str,
+    body: str | None,
+    user: str,
+    labels: Sequence[str] = (),
+    assignees: Sequence[str] = (),
+    pull: PullRecord | None = None,
+) -> IssueRecord:
+    """Store a new open issue (a pull request when ``pull`` is given) under the repository's
+    next number, known users for ``user`` and ``assignees``; the caller holds ``state.lock``."""
+    now = state.clock()
+    number = repo.next_number
+    repo.next_number += 1
+    issue = IssueRecord(
+        id=next(state.issue_ids),
+        number=number,
+        title=title,
+        body=body,
+        user=user,
+        created_at=now,
+        updated_at=now,
+        labels=list(labels),
+        assignees=list(assignees),
+        pull=pull,
+    )
+    for login in [user, *assignees]:
+        state.user_id(login)
+    repo.issues[number] = issue
+    return issue
 
 
 def get_issue(state: SimState, repo: RepoRecord, number: int) -> IssueRecord:

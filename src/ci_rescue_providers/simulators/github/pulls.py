@@ -10,6 +10,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from .errors import NotFoundError, SimError
+from .issues import new_issue
 from .models import IssueRecord, RepoRecord
 from .payloads import Urls, issue_json, node_id, repo_json, ts, user_json
 from .records import PullRecord
@@ -103,29 +104,15 @@ def create_pull(
                     }
                 ],
             )
-        now = state.clock()
-        number = repo.next_number
-        repo.next_number += 1
-        issue = IssueRecord(
-            id=next(state.issue_ids),
-            number=number,
-            title=title,
-            body=body,
-            user=user,
-            created_at=now,
-            updated_at=now,
-            pull=PullRecord(
-                id=next(state.pull_ids),
-                head_ref=head_ref,
-                base_ref=base,
-                base_sha=base_sha,
-                head_repo=repo.full_name,
-                draft=bool(payload.get("draft", False)),
-            ),
+        pull = PullRecord(
+            id=next(state.pull_ids),
+            head_ref=head_ref,
+            base_ref=base,
+            base_sha=base_sha,
+            head_repo=repo.full_name,
+            draft=bool(payload.get("draft", False)),
         )
-        state.user_id(user)
-        repo.issues[number] = issue
-        return issue
+        return new_issue(state, repo, title=title, body=body, user=user, pull=pull)
 
 
 def list_pulls(state: SimState, repo: RepoRecord, query: Mapping[str, str]) -> list[IssueRecord]:

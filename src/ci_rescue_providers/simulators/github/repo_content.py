@@ -10,7 +10,8 @@ from .apps import AppRegistry
 from .apps_api import app_json
 from .checks import annotation_json, check_run_json, status_json
 from .git import Person, valid_branch_name
-from .models import IssueRecord, RepoRecord
+from .issues import new_issue
+from .models import RepoRecord
 from .payloads import Urls
 from .pulls import changed_files, get_pull, pull_json
 from .pulls_api import merge_pull
@@ -148,28 +149,16 @@ class RepoContentMixin:
                 if head_repo.lower() not in self._state.repos:
                     self._state.add_repo(head_repo, owner_type="User")
                 fixed = (head_sha or "f" * 40).lower()
-            number = record.next_number
-            record.next_number += 1
-            now = self._state.clock()
-            record.issues[number] = IssueRecord(
-                id=next(self._state.issue_ids),
-                number=number,
-                title=title,
-                body=None,
-                user=user,
-                created_at=now,
-                updated_at=now,
-                pull=PullRecord(
-                    id=next(self._state.pull_ids),
-                    head_ref=head_branch,
-                    base_ref=base_name,
-                    base_sha=base_sha,
-                    head_repo=head_repo,
-                    head_sha=fixed,
-                ),
+            pull = PullRecord(
+                id=next(self._state.pull_ids),
+                head_ref=head_branch,
+                base_ref=base_name,
+                base_sha=base_sha,
+                head_repo=head_repo,
+                head_sha=fixed,
             )
-            self._state.user_id(user)
-            return number
+            issue = new_issue(self._state, record, title=title, body=None, user=user, pull=pull)
+            return issue.number
 
     def merge_pull_request(self, repo: str, number: int, *, user: str = "octocat") -> str:
         """Merge pull *number* with a merge commit (as the merge button would); returns its sha."""
