@@ -592,3 +592,23 @@ def test_stop_releases_threads_and_port() -> None:
     assert threading.active_count() == before
     with pytest.raises(httpx.ConnectError), httpx.Client() as client:
         client.get(base_url)
+
+
+def test_issue_comment_label_and_pull_lists_page_through_pygithub(sim: GitHubSimulator) -> None:
+    for branch in ("a", "b", "c"):
+        sim.add_branch(REPO, branch)
+        sim.add_pull_request(REPO, head_branch=branch)  # pulls 1-3
+    with make_client(sim, per_page=2) as gh:
+        repo = gh.get_repo(REPO)
+        first = repo.create_issue(title="four", labels=["l4"])
+        repo.create_issue(title="five", labels=["l5"])
+        repo.create_issue(title="six", labels=["l6"])
+        for text in ("c1", "c2", "c3"):
+            first.create_comment(text)
+        # Every list below spans at least two pages of two.
+        assert [i.number for i in repo.get_issues(state="all")] == [6, 5, 4, 3, 2, 1]
+        assert [c.body for c in first.get_comments()] == ["c1", "c2", "c3"]
+        assert [label.name for label in repo.get_labels()] == ["l4", "l5", "l6"]
+        assert [p.head.ref for p in repo.get_pulls(state="all")] == ["c", "b", "a"]
+    second_pages = {r.path.rsplit("/", 1)[-1] for r in sim.requests if r.query.get("page") == "2"}
+    assert second_pages == {"issues", "comments", "labels", "pulls"}
