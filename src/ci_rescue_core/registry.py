@@ -9,9 +9,6 @@ from ci_rescue_core.errors import PluginError, UnknownProviderError
 from ci_rescue_core.hooks import Hooks
 from ci_rescue_core.provider import Provider, ProviderFactory, ProviderSettings
 
-#: Providers ci-rescue knows of, with what to do when none is registered under that name.
-KNOWN_ELSEWHERE: Mapping[str, str] = MappingProxyType({})
-
 
 class ProviderRegistry:
     """Provider factories by name; refuses two plugins claiming one name."""
@@ -46,7 +43,7 @@ class ProviderRegistry:
         try:
             return self._factories[name]
         except KeyError:
-            raise UnknownProviderError(name, self.names(), KNOWN_ELSEWHERE.get(name)) from None
+            raise UnknownProviderError(name, self.names()) from None
 
     def build(self, settings: ProviderSettings) -> Provider:
         """Build the provider *settings* names."""
