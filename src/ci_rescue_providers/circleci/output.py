@@ -20,10 +20,10 @@ from ci_rescue_providers.circleci.logs import (
     MessageTooLarge,
     texts,
 )
+from ci_rescue_providers.common.reads import LOG_CHUNK_BYTES
 
-__all__ = ["CHUNK_BYTES", "job_log"]
+__all__ = ["job_log"]
 
-CHUNK_BYTES = 64 * 1024
 #: Answers of a pre-signed URL that mean "expired or gone": use the private endpoint instead.
 _EXPIRED = frozenset({400, 401, 403, 404, 410})
 
@@ -114,7 +114,7 @@ def _plain_output(
         url = client.private_url(f"{base}/{stream}/{index}/{step}")
         try:
             with client.stream(url, resource=f"{stream} of step {step} of job {number}") as answer:
-                yield from answer.iter_bytes(CHUNK_BYTES)
+                yield from answer.iter_bytes(LOG_CHUNK_BYTES)
         except ProviderError as exc:
             if stream == "output":
                 yield (f"[ci-rescue] step output unavailable ({reason}; then {exc})\n").encode()
