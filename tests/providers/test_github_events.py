@@ -13,11 +13,10 @@ from typing import Any
 import pytest
 
 from ci_rescue_core.errors import NotFoundError, PayloadError
-from ci_rescue_core.provider import ProviderSettings
-from ci_rescue_providers.github import GitHubProvider, build_provider, verify_signature
+from ci_rescue_providers.github import GitHubProvider, verify_signature
 from ci_rescue_providers.simulators.github import GitHubSimulator, SimJob
+from tests.providers.github_support import REPO, running_simulator, unthrottled_provider
 
-REPO = "acme/app"
 SECRET = "events-secret"
 FIXTURES = Path(__file__).parents[1] / "fixtures" / "webhooks" / "github"
 CAPTURED_SECRET = "402786017574bd28f9d8f7a18648939751c47fe09077d56e10f0444f14fbb73b"
@@ -25,23 +24,13 @@ CAPTURED_SECRET = "402786017574bd28f9d8f7a18648939751c47fe09077d56e10f0444f14fbb
 
 @pytest.fixture
 def sim() -> Iterator[GitHubSimulator]:
-    with GitHubSimulator(token="t") as simulator:
-        simulator.add_repo(REPO)
+    with running_simulator() as simulator:
         yield simulator
-    assert simulator.errors == []
 
 
 @pytest.fixture
 def provider(sim: GitHubSimulator) -> Iterator[GitHubProvider]:
-    adapter = build_provider(
-        ProviderSettings(
-            name="github",
-            base_url=sim.base_url,
-            token="t",
-            webhook_secret=SECRET,
-            options={"seconds_between_requests": 0, "seconds_between_writes": 0},
-        )
-    )
+    adapter = unthrottled_provider(sim, webhook_secret=SECRET)
     yield adapter
     adapter.close()
 

@@ -8,46 +8,29 @@ from collections.abc import Iterator
 import pytest
 
 from ci_rescue_core.errors import ProviderUnavailableError
-from ci_rescue_core.provider import ProviderSettings
-from ci_rescue_providers.github import GitHubProvider, build_provider
 from ci_rescue_providers.github.issues import MARKER_SCAN_LIMIT
 from ci_rescue_providers.simulators.github import GitHubSimulator
+from tests.providers.github_support import REPO, running_simulator, unthrottled_provider
 
-REPO = "acme/app"
 MARKER = "<!-- ci-rescue:incident:abc -->"
 LABELS = ["ci-rescue", "flaky"]
-
-
-def make(sim: GitHubSimulator) -> GitHubProvider:
-    return build_provider(
-        ProviderSettings(
-            name="github",
-            base_url=sim.base_url,
-            token="t",
-            options={"seconds_between_requests": 0, "seconds_between_writes": 0},
-        )
-    )
 
 
 @pytest.fixture
 def triage_less() -> Iterator[GitHubSimulator]:
     """A token without push access: GitHub drops the labels of the issues it opens."""
-    with GitHubSimulator(token="t", push_access=False) as simulator:
-        simulator.add_repo(REPO)
+    with running_simulator(push_access=False) as simulator:
         yield simulator
-    assert simulator.errors == []
 
 
 @pytest.fixture
 def sim() -> Iterator[GitHubSimulator]:
-    with GitHubSimulator(token="t") as simulator:
-        simulator.add_repo(REPO)
+    with running_simulator() as simulator:
         yield simulator
-    assert simulator.errors == []
 
 
 def test_an_issue_whose_labels_were_dropped_is_still_found(triage_less: GitHubSimulator) -> None:
-    provider = make(triage_less)
+    provider = unthrottled_provider(triage_less)
     try:
         first = provider.open_issue(
             REPO, title="CI failure", body=f"one\n{MARKER}", labels=LABELS, marker=MARKER
@@ -66,7 +49,7 @@ def test_an_issue_whose_labels_were_dropped_is_still_found(triage_less: GitHubSi
 
 
 def test_the_labelled_search_comes_first(sim: GitHubSimulator) -> None:
-    provider = make(sim)
+    provider = unthrottled_provider(sim)
     try:
         provider.open_issue(REPO, title="x", body=f"b\n{MARKER}", labels=LABELS, marker=MARKER)
         sim.clear_requests()
@@ -78,7 +61,7 @@ def test_the_labelled_search_comes_first(sim: GitHubSimulator) -> None:
 
 
 def test_the_unlabelled_scan_is_bounded(sim: GitHubSimulator) -> None:
-    provider = make(sim)
+    provider = unthrottled_provider(sim)
     try:
         for i in range(MARKER_SCAN_LIMIT + 10):
             provider.open_issue(REPO, title=f"other {i}", body="no marker here")
@@ -92,7 +75,7 @@ def test_the_unlabelled_scan_is_bounded(sim: GitHubSimulator) -> None:
 
 
 def test_an_issue_opened_despite_a_502_is_not_opened_twice(sim: GitHubSimulator) -> None:
-    provider = make(sim)
+    provider = unthrottled_provider(sim)
     try:
         sim.inject_fault("POST", r"/issues$", status=502, apply_first=True)
         ref = provider.open_issue(REPO, title="CI", body=MARKER, labels=LABELS, marker=MARKER)
@@ -104,7 +87,7 @@ def test_an_issue_opened_despite_a_502_is_not_opened_twice(sim: GitHubSimulator)
 
 
 def test_an_issue_that_was_not_opened_is_reported(sim: GitHubSimulator) -> None:
-    provider = make(sim)
+    provider = unthrottled_provider(sim)
     try:
         sim.inject_fault("POST", r"/issues$", status=502)
         with pytest.raises(ProviderUnavailableError, match="issues of acme/app"):
@@ -116,7 +99,7 @@ def test_an_issue_that_was_not_opened_is_reported(sim: GitHubSimulator) -> None:
 
 
 def test_the_search_stops_at_the_page_with_the_marker(sim: GitHubSimulator) -> None:
-    provider = make(sim)
+    provider = unthrottled_provider(sim)
     try:
         for i in range(150):
             provider.open_issue(REPO, title=f"older {i}", body="no marker", labels=LABELS)

@@ -10,31 +10,21 @@ from collections.abc import Iterator
 
 import pytest
 
-from ci_rescue_core.provider import FileEdit, ProviderSettings
-from ci_rescue_providers.github import GitHubProvider, build_provider
+from ci_rescue_core.provider import FileEdit
+from ci_rescue_providers.github import GitHubProvider
 from ci_rescue_providers.simulators.github import GitHubSimulator, SimJob
-
-REPO = "acme/app"
+from tests.providers.github_support import REPO, running_simulator, unthrottled_provider
 
 
 @pytest.fixture
 def sim() -> Iterator[GitHubSimulator]:
-    with GitHubSimulator(token="t") as simulator:
-        simulator.add_repo(REPO)
+    with running_simulator() as simulator:
         yield simulator
-    assert simulator.errors == []
 
 
 @pytest.fixture
 def provider(sim: GitHubSimulator) -> Iterator[GitHubProvider]:
-    adapter = build_provider(
-        ProviderSettings(
-            name="github",
-            base_url=sim.base_url,
-            token="t",
-            options={"seconds_between_requests": 0, "seconds_between_writes": 0},
-        )
-    )
+    adapter = unthrottled_provider(sim)
     yield adapter
     adapter.close()
 
