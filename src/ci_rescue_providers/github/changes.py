@@ -25,6 +25,7 @@ from github.Repository import Repository
 from ci_rescue_core.drafts import ChangeRequestDraft
 from ci_rescue_core.errors import PayloadError, PermissionDeniedError, WriteRefusedError
 from ci_rescue_core.provider import ChangeRequestRef, FileEdit
+from ci_rescue_providers.github.errors import may_have_happened
 
 __all__ = ["WORKFLOWS_DIR", "open_change_request", "validate_request"]
 
@@ -101,19 +102,12 @@ def _tree_elements(
     return elements
 
 
-def _ambiguous(exc: BaseException) -> bool:
-    """A failure after which a write may have happened all the same (5xx, lost answer)."""
-    if isinstance(exc, github.GithubException):
-        return exc.status >= 500
-    return isinstance(exc, requests.exceptions.RequestException)
-
-
 def _create_branch(repo: Repository, branch: str, sha: str) -> GitRef:
     """``refs/heads/<branch>`` at *sha*; when GitHub fails to answer, checks whether it exists."""
     try:
         return repo.create_git_ref(f"refs/heads/{branch}", sha)
     except (github.GithubException, requests.exceptions.RequestException) as exc:
-        if not _ambiguous(exc):
+        if not may_have_happened(exc):
             raise
         try:
             ref = repo.get_git_ref(f"heads/{branch}")
@@ -191,7 +185,7 @@ def open_change_request(
             base=base_name, head=branch, title=title, body=request.body, draft=request.draft
         )
     except BaseException as exc:
-        found = _existing_pull(repo, owner, branch) if _ambiguous(exc) else None
+        found = _existing_pull(repo, owner, branch) if may_have_happened(exc) else None
         if found is None:
             with contextlib.suppress(github.GithubException, OSError):
                 ref.delete()

@@ -16,6 +16,14 @@ from ci_rescue_providers.common.status import StatusWording, error_for_status
 PROVIDER = "github"
 
 
+def may_have_happened(exc: BaseException) -> bool:
+    """Whether a write that raised *exc* may have been carried out all the same: a 5xx, or an
+    answer that never came (a look-up can tell)."""
+    if isinstance(exc, github.GithubException):
+        return exc.status >= 500
+    return isinstance(exc, requests.exceptions.RequestException)
+
+
 def _message(exc: github.GithubException) -> str:
     data = exc.data
     if isinstance(data, dict) and data.get("message"):

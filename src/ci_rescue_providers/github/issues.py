@@ -17,6 +17,7 @@ from github.Repository import Repository
 
 from ci_rescue_core.drafts import IssueDraft
 from ci_rescue_core.provider import IssueRef
+from ci_rescue_providers.github.errors import may_have_happened
 from ci_rescue_providers.github.listing import listed
 
 __all__ = ["MARKER_SCAN_LIMIT", "find_marked_issue", "open_issue"]
@@ -54,13 +55,6 @@ def find_marked_issue(
     return None
 
 
-def _ambiguous(exc: BaseException) -> bool:
-    """A failure after which the issue may have been opened all the same."""
-    if isinstance(exc, github.GithubException):
-        return exc.status >= 500
-    return isinstance(exc, requests.exceptions.RequestException)
-
-
 def _created_issue(
     repository: Repository, *, title: str, body: str, marker: str | None
 ) -> dict[str, Any] | None:
@@ -95,7 +89,7 @@ def open_issue(repository: Repository, draft: IssueDraft) -> IssueRef:
     except (github.GithubException, requests.exceptions.RequestException) as exc:
         found = (
             _created_issue(repository, title=title, body=body, marker=marker)
-            if _ambiguous(exc)
+            if may_have_happened(exc)
             else None
         )
         if found is None:
