@@ -173,7 +173,7 @@ class GitHubProvider(DraftedWrites):
         resource = f"log of job {job.job_id} ({job.name}) of {job.run.repo}"
         with self._translated(resource):
             repo = self._repo(job.run.repo)
-            headers, _ = repo._requester.requestBlobAndCheck(
+            headers, _ = repo.requester.requestBlobAndCheck(
                 "GET", f"{repo.url}/actions/jobs/{_numeric(job.job_id, 'job id')}/logs"
             )
             location = headers.get("location")
@@ -255,7 +255,7 @@ class GitHubProvider(DraftedWrites):
             f"re-run of the failed jobs of run {run.run_id} in {run.repo}", needs="actions: write"
         ):
             workflow_run = self._workflow_run(run)
-            workflow_run._requester.requestJsonAndCheck(
+            workflow_run.requester.requestJsonAndCheck(
                 "POST", f"{workflow_run.url}/rerun-failed-jobs"
             )
         return run.url
@@ -279,7 +279,7 @@ class GitHubProvider(DraftedWrites):
             f"re-run of job {job_id} of run {run.run_id} in {run.repo}", needs="actions: write"
         ):
             repo = self._repo(run.repo)
-            repo._requester.requestJsonAndCheck(
+            repo.requester.requestJsonAndCheck(
                 "POST", f"{repo.url}/actions/jobs/{_numeric(job_id, 'job id')}/rerun"
             )
         return run.url
