@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -14,6 +12,7 @@ import pytest
 
 from ci_rescue_providers.simulators.circleci import CircleCISimulator, SimJob
 from ci_rescue_providers.simulators.github import GitHubSimulator
+from tests.providers.cli_support import assert_one_clear_error, run_cli
 
 FIXTURES = Path(__file__).parent.parent / "fixtures" / "webhooks" / "circleci"
 SLUG, REPO = "gh/acme/app", "acme/app"
@@ -26,22 +25,7 @@ BROKEN = (
 
 
 def cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "ci_rescue_core.cli.main", *args],
-        capture_output=True,
-        text=True,
-        env={**os.environ, "COLUMNS": "120", **(env if env is not None else ENV)},
-        timeout=120,
-    )
-
-
-def one_clear_error(result: subprocess.CompletedProcess[str], *words: str) -> None:
-    assert result.returncode == 1, result.stderr
-    assert "Traceback" not in result.stderr
-    [line] = result.stderr.strip().splitlines()
-    assert line.startswith("ci-rescue: error: ")
-    for word in words:
-        assert word in line
+    return run_cli(*args, env=ENV if env is None else env)
 
 
 @pytest.fixture
@@ -144,7 +128,7 @@ def test_the_real_malformed_sample_is_one_clear_line(
         str(FIXTURES / "docs_job_completed_gitlab.invalid.json"),
         "--config", str(rescue_yaml(tmp_path, circle.api_url, github.base_url)),
     )  # fmt: skip
-    one_clear_error(result, "not valid JSON")
+    assert_one_clear_error(result, "not valid JSON")
     assert circle.requests == []
 
 
@@ -159,7 +143,7 @@ def test_a_missing_field_is_named(
         str(write(tmp_path, payload)),
         "--config", str(rescue_yaml(tmp_path, circle.api_url, github.base_url)),
     )  # fmt: skip
-    one_clear_error(result, "workflow.id")
+    assert_one_clear_error(result, "workflow.id")
 
 
 def test_a_missing_token_names_its_variable(
@@ -173,7 +157,7 @@ def test_a_missing_token_names_its_variable(
         "--config", str(rescue_yaml(tmp_path, circle.api_url, github.base_url)),
         env={"CLI_GITHUB_TOKEN": ENV["CLI_GITHUB_TOKEN"], "CLI_CIRCLE_TOKEN": ""},
     )  # fmt: skip
-    one_clear_error(result, "CLI_CIRCLE_TOKEN")
+    assert_one_clear_error(result, "CLI_CIRCLE_TOKEN")
 
 
 def test_an_unknown_vcs_is_one_clear_line(
@@ -186,7 +170,7 @@ def test_an_unknown_vcs_is_one_clear_line(
         str(write(tmp_path, payload)),
         "--config", str(rescue_yaml(tmp_path, circle.api_url, github.base_url, vcs="jenkins")),
     )  # fmt: skip
-    one_clear_error(result, "unknown provider 'jenkins'")
+    assert_one_clear_error(result, "unknown provider 'jenkins'")
 
 
 def test_other_event_types_are_ignored(

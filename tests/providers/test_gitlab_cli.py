@@ -7,16 +7,15 @@ Real processes against the GitLab simulator, configured through ``rescue.yaml``
 from __future__ import annotations
 
 import json
-import os
 import socket
 import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from ci_rescue_providers.simulators.gitlab import GitLabSimulator, SimJob, format_gitlab_log
+from tests.providers.cli_support import assert_one_clear_error, run_cli
 
 FIXTURES = Path(__file__).parent.parent / "fixtures" / "webhooks" / "gitlab"
 TOKEN = "glpat-cli"
@@ -28,26 +27,7 @@ BROKEN = format_gitlab_log(
 
 
 def cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    environment = {**os.environ, "COLUMNS": "120"}
-    environment.pop(TOKEN_ENV, None)  # only what the test gives
-    environment.update(env or {})
-    return subprocess.run(
-        [sys.executable, "-m", "ci_rescue_core.cli.main", *args],
-        capture_output=True,
-        text=True,
-        env=environment,
-        timeout=120,
-    )
-
-
-def assert_one_clear_error(result: subprocess.CompletedProcess[str], *words: str) -> None:
-    assert result.returncode == 1, result.stderr
-    assert "Traceback" not in result.stderr
-    lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1, result.stderr
-    assert lines[0].startswith("ci-rescue: error: ")
-    for word in words:
-        assert word in lines[0], lines[0]
+    return run_cli(*args, env=env or {}, unset=(TOKEN_ENV,))  # only the token the test gives
 
 
 @pytest.fixture
