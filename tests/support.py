@@ -6,7 +6,7 @@ import os
 import subprocess
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
 import pytest
@@ -68,11 +68,17 @@ class AlwaysRetry:
 
 
 def cli(
-    *args: str, env: dict[str, str] | None = None, stdin: bytes | None = None
+    *args: str,
+    env: Mapping[str, str] | None = None,
+    stdin: bytes | None = None,
+    unset: Sequence[str] = (),
 ) -> subprocess.CompletedProcess[str]:
-    """``ci-rescue *args*`` in a real process (120 columns), with *env* added to this process's
-    environment."""
-    environment = {**os.environ, "COLUMNS": "120", **(env or {})}
+    """``ci-rescue *args*`` in a real process (120 columns), with this process's environment
+    less the variables in *unset*, plus *env*."""
+    environment = {**os.environ, "COLUMNS": "120"}
+    for name in unset:
+        environment.pop(name, None)
+    environment.update(env or {})
     return subprocess.run(
         [sys.executable, "-m", "ci_rescue_core.cli.main", *args],
         capture_output=True,

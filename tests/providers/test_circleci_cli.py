@@ -12,7 +12,8 @@ import pytest
 
 from ci_rescue_providers.simulators.circleci import CircleCISimulator, SimJob
 from ci_rescue_providers.simulators.github import GitHubSimulator
-from tests.providers.cli_support import assert_one_clear_error, run_cli
+from tests.support import assert_one_clear_error
+from tests.support import cli as run_cli
 
 FIXTURES = Path(__file__).parent.parent / "fixtures" / "webhooks" / "circleci"
 SLUG, REPO = "gh/acme/app", "acme/app"

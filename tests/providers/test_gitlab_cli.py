@@ -15,7 +15,8 @@ from pathlib import Path
 import pytest
 
 from ci_rescue_providers.simulators.gitlab import GitLabSimulator, SimJob, format_gitlab_log
-from tests.providers.cli_support import assert_one_clear_error, run_cli
+from tests.support import assert_one_clear_error
+from tests.support import cli as run_cli
 
 FIXTURES = Path(__file__).parent.parent / "fixtures" / "webhooks" / "gitlab"
 TOKEN = "glpat-cli"
