@@ -19,24 +19,12 @@ from collections.abc import Iterable, Sequence
 
 import attrs
 
+from ci_rescue_core.logs.analyze import CATEGORY_PRIORITY
 from ci_rescue_core.logs.excerpt import Extraction, LogLine, ScoredLine
 from ci_rescue_core.models import Category, TestFailure
 
 #: Score of a generic wrapper line: below any real cause.
 WRAPPER = 0.1
-
-#: Category order that breaks confidence ties inside one extractor (most specific first).
-TIE_ORDER: tuple[Category, ...] = (
-    Category.MISSING_SECRET,
-    Category.OOM,
-    Category.TIMEOUT,
-    Category.INFRA_NETWORK,
-    Category.DEPENDENCY_RESOLUTION,
-    Category.COMPILE_ERROR,
-    Category.LINT,
-    Category.TEST_FAILURE,
-    Category.OTHER,
-)
 
 #: How many frames a failure keeps (innermost last).
 MAX_FRAMES = 5
@@ -194,10 +182,10 @@ class Findings:
 
     @property
     def category(self) -> tuple[Category | None, float]:
-        """The category with the highest confidence (ties: :data:`TIE_ORDER`)."""
+        """The category with the highest confidence (ties: ``CATEGORY_PRIORITY``, as in a merge)."""
         chosen: Category | None = None
         confidence = 0.0
-        for candidate in TIE_ORDER:
+        for candidate in CATEGORY_PRIORITY:
             value = self.votes.get(candidate, 0.0)
             if value > confidence:
                 chosen, confidence = candidate, value
