@@ -17,9 +17,10 @@ import re
 import attrs
 
 from ci_rescue_core.hookspecs import hookimpl
-from ci_rescue_core.logs.excerpt import Extraction, LogExcerpt, LogLine, ScoredLine
+from ci_rescue_core.logs.excerpt import Extraction, LogExcerpt, LogLine
 from ci_rescue_core.models import Category
 from ci_rescue_extractors.infra_rules import RULES, InfraRule
+from ci_rescue_extractors.linerules import Findings
 
 #: Score of a generic wrapper line (exit codes): always below a real cause.
 WRAPPER_LINE = 0.1
@@ -27,13 +28,6 @@ WRAPPER_LINE = 0.1
 _ERROR_BONUS = 0.1
 _AUTH_STEP_BONUS = 0.25
 _WARNING_FACTOR = 0.4
-
-_PRIORITY = (
-    Category.MISSING_SECRET,
-    Category.OOM,
-    Category.TIMEOUT,
-    Category.INFRA_NETWORK,
-)
 
 _AUTH_STEP = re.compile(
     r"(?i)auth|login|credential|token|secret|deploy|publish|release|push|upload|docker"
@@ -73,19 +67,10 @@ def _line_score(rule: InfraRule, line: LogLine, text: str) -> float:
 
 
 @attrs.define
-class _Findings:
-    best: dict[Category, float] = attrs.field(factory=dict)
-    scored: dict[int, ScoredLine] = attrs.field(factory=dict)
+class _State:
+    findings: Findings = attrs.field(factory=Findings)
     job_exit: int | None = None
     tool_exit: int | None = None
-
-    def add(self, line: LogLine, category: Category | None, score: float) -> None:
-        """Record a line's score and, when it has one, the category it points to."""
-        if category is not None:
-            self.best[category] = max(self.best.get(category, 0.0), score)
-        old = self.scored.get(line.number)
-        if old is None or old.score < score:
-            self.scored[line.number] = ScoredLine(line, score)
 
 
 #: A source line quoted by a compiler diagnostic (rustc, gcc, clang, tsc: ``139 |     code``).
@@ -93,31 +78,34 @@ class _Findings:
 _SOURCE_LISTING = re.compile(r"^\s*\d*\s*\|(?:\s|$)")
 
 
-def _read(findings: _Findings, line: LogLine) -> None:
+def _read(state: _State, line: LogLine) -> None:
+    findings = state.findings
     text = line.text
     if _SOURCE_LISTING.match(text):
         return
     lowered = text.lower()
     for rule in RULES:
         if rule.matches(text, lowered):
-            findings.add(line, rule.category, _line_score(rule, line, text))
+            score = _line_score(rule, line, text)
+            findings.score(line, score)
+            findings.vote(rule.category, score)
     if "exit" not in lowered:
         return
     job = _JOB_EXIT.search(text)
     if job is not None:
         code = _first_group(job)
         if code:  # exit code 0: the command succeeded, the line says nothing
-            if findings.job_exit is None:
-                findings.job_exit = code  # the first step that failed
-            findings.add(line, None, WRAPPER_LINE)
+            if state.job_exit is None:
+                state.job_exit = code  # the first step that failed
+            findings.score(line, WRAPPER_LINE)
         return
     tool = _TOOL_EXIT.search(text)
     if tool is not None:
         code = _first_group(tool)
         if code:
-            if findings.tool_exit is None:
-                findings.tool_exit = code  # the first process that failed
-            findings.add(line, None, WRAPPER_LINE)
+            if state.tool_exit is None:
+                state.tool_exit = code  # the first process that failed
+            findings.score(line, WRAPPER_LINE)
 
 
 @hookimpl
@@ -127,25 +115,11 @@ def rescue_extract_failures(excerpt: LogExcerpt) -> Extraction | None:
     :param excerpt: the redacted candidate lines of the log.
     :returns: the findings, or ``None`` when no infrastructure signal or exit code is present.
     """
-    findings = _Findings()
+    state = _State()
     for line in excerpt.bounded_lines():
-        _read(findings, line)
-    exit_code = findings.job_exit if findings.job_exit is not None else findings.tool_exit
+        _read(state, line)
+    exit_code = state.job_exit if state.job_exit is not None else state.tool_exit
     if exit_code in _EXIT_HINTS:
-        hinted, hint_score = _EXIT_HINTS[exit_code]
-        findings.best[hinted] = max(findings.best.get(hinted, 0.0), hint_score)
-    if not findings.scored and exit_code is None:
-        return None
-    category: Category | None = None
-    confidence = 0.0
-    for candidate in _PRIORITY:  # ties go to the earlier category
-        score = findings.best.get(candidate, 0.0)
-        if score > confidence:
-            category, confidence = candidate, score
-    return Extraction(
-        ecosystem=None,
-        category=category,
-        confidence=confidence,
-        error_lines=tuple(sorted(findings.scored.values(), key=lambda s: s.line.number)),
-        exit_code=exit_code,
-    )
+        state.findings.vote(*_EXIT_HINTS[exit_code])
+    state.findings.exit_code = exit_code
+    return state.findings.extraction(None)
