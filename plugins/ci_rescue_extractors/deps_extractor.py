@@ -12,8 +12,6 @@ error itself, and the most confident of the two wins.
 
 from __future__ import annotations
 
-import re
-
 from ci_rescue_core.hookspecs import hookimpl
 from ci_rescue_core.logs.excerpt import Extraction, LogExcerpt
 from ci_rescue_core.models import Category
@@ -231,11 +229,6 @@ _RULES: tuple[tuple[Rule, str | None], ...] = (
     ),
     # A package server saying "not found".
     (rule(r"\b404 Not Found\b|\bFailure 404\b", 0.65, _D, confidence=0.5), None),
-)
-
-_PACKAGE_HINTS = re.compile(
-    r"^(?:Collecting|Downloading|Installing|Resolving|Fetching|Requesting|Retrieving|go: "
-    r"downloading|npm (?:WARN|ERR!)|yarn|\[INFO\] Download)"
 )
 
 
