@@ -175,7 +175,7 @@ def _read(state: _State, line: LogLine) -> None:
     if not text.strip():
         state.expect_exception = False
         return
-    if _read_frame(state, line, text):
+    if _read_frame(state, text):
         return
     if _read_tests(state, line, text):
         return
@@ -203,7 +203,7 @@ def _read(state: _State, line: LogLine) -> None:
     state.expect_exception = False
 
 
-def _read_frame(state: _State, line: LogLine, text: str) -> bool:
+def _read_frame(state: _State, text: str) -> bool:
     if _FRAME.match(text) is None:
         return False
     state.jvm = True

@@ -80,14 +80,11 @@ class UnknownProviderError(RescueError, LookupError):
     :ivar known: the names that are registered.
     """
 
-    def __init__(self, name: str, known: tuple[str, ...], hint: str | None = None) -> None:
+    def __init__(self, name: str, known: tuple[str, ...]) -> None:
         self.name = name
         self.known = known
         listed = ", ".join(known) if known else "none"
-        message = f"unknown provider {name!r} (known providers: {listed})"
-        if hint:
-            message = f"{message}; {hint}"
-        super().__init__(message)
+        super().__init__(f"unknown provider {name!r} (known providers: {listed})")
 
 
 class PluginError(RescueError):
