@@ -209,6 +209,25 @@ class QuarantineStore:
             row = db.execute("SELECT * FROM quarantines WHERE id = ?", (ident,)).fetchone()
         return _row(row)
 
+    def _update_one(self, ident: int, update: str, params: Sequence[object]) -> Quarantine | None:
+        """Run *update* (a compare-and-set on quarantine *ident*) in one transaction and return
+        the quarantine as it now is, or ``None`` when the update matched no row."""
+        with self.store.transaction() as db:
+            if db.execute(update, params).rowcount != 1:
+                return None
+            row = db.execute("SELECT * FROM quarantines WHERE id = ?", (ident,)).fetchone()
+        return _row(row)
+
+    def _select(
+        self, where: str, params: list[object], repo: str | None, order: str
+    ) -> list[Quarantine]:
+        """The quarantines matching *where* (and *repo*, when given), ordered by *order*."""
+        if repo is not None:
+            where += " AND repo = ?"
+            params = [*params, repo]
+        rows = self.store.read(f"SELECT * FROM quarantines WHERE {where} ORDER BY {order}", params)
+        return [_row(row) for row in rows]
+
     def get(self, ident: int) -> Quarantine | None:
         """The quarantine with this id."""
         rows = self.store.read("SELECT * FROM quarantines WHERE id = ?", (ident,))
@@ -239,68 +258,48 @@ class QuarantineStore:
 
     def due(self, now: datetime, repo: str | None = None) -> list[Quarantine]:
         """Open quarantines whose TTL has run out at *now*."""
-        query = "SELECT * FROM quarantines WHERE status IN (?, ?) AND expires_at <= ?"
-        params: list[object] = [*OPEN, utc_text(now)]
-        if repo is not None:
-            query += " AND repo = ?"
-            params.append(repo)
-        return [_row(row) for row in self.store.read(query + " ORDER BY expires_at", params)]
+        return self._select(
+            "status IN (?, ?) AND expires_at <= ?", [*OPEN, utc_text(now)], repo, "expires_at"
+        )
 
     def end(self, ident: int, *, status: str, reason: str, now: datetime) -> Quarantine | None:
         """End an open quarantine (``expired`` or ``lifted``); its file entry's release becomes
         ``needed``.  ``None`` when it had already ended (someone else ended it)."""
         if status not in (EXPIRED, LIFTED):
             raise ValueError(f"a quarantine ends as {EXPIRED!r} or {LIFTED!r}, not {status!r}")
-        with self.store.transaction() as db:
-            cursor = db.execute(
-                "UPDATE quarantines SET status = ?, ended_at = ?, end_reason = ?, release = ? "
-                "WHERE id = ? AND status IN (?, ?)",
-                (status, utc_text(now), reason, RELEASE_NEEDED, ident, *OPEN),
-            )
-            if cursor.rowcount != 1:
-                return None
-            row = db.execute("SELECT * FROM quarantines WHERE id = ?", (ident,)).fetchone()
-        return _row(row)
+        return self._update_one(
+            ident,
+            "UPDATE quarantines SET status = ?, ended_at = ?, end_reason = ?, release = ? "
+            "WHERE id = ? AND status IN (?, ?)",
+            (status, utc_text(now), reason, RELEASE_NEEDED, ident, *OPEN),
+        )
 
     def decline(self, ident: int, *, reason: str, now: datetime) -> Quarantine | None:
         """End a pending quarantine whose change request was closed without merging: it never
         took effect, so it was never in force (its window is empty) and there is no file entry
         to release.  ``None`` when it was not pending any more."""
-        with self.store.transaction() as db:
-            cursor = db.execute(
-                "UPDATE quarantines SET status = ?, ended_at = ?, end_reason = ?, release = ?, "
-                "released_at = created_at WHERE id = ? AND status = ?",
-                (DECLINED, utc_text(now), reason, RELEASE_DONE, ident, PENDING),
-            )
-            if cursor.rowcount != 1:
-                return None
-            row = db.execute("SELECT * FROM quarantines WHERE id = ?", (ident,)).fetchone()
-        return _row(row)
+        return self._update_one(
+            ident,
+            "UPDATE quarantines SET status = ?, ended_at = ?, end_reason = ?, release = ?, "
+            "released_at = created_at WHERE id = ? AND status = ?",
+            (DECLINED, utc_text(now), reason, RELEASE_DONE, ident, PENDING),
+        )
 
     def declined_in_term(self, repo: str | None, now: datetime) -> list[Quarantine]:
         """Declined quarantines whose TTL has not run out: their entry could still reach the
         file (a reopened change request, another one listing the test)."""
-        query = "SELECT * FROM quarantines WHERE status = ? AND expires_at > ?"
-        params: list[object] = [DECLINED, utc_text(now)]
-        if repo is not None:
-            query += " AND repo = ?"
-            params.append(repo)
-        return [_row(row) for row in self.store.read(query + " ORDER BY id", params)]
+        return self._select("status = ? AND expires_at > ?", [DECLINED, utc_text(now)], repo, "id")
 
     def reinstate(self, ident: int, *, at: datetime) -> Quarantine | None:
         """A declined quarantine whose entry reached the file after all: active from *at*
         (seen in force), with its release to come at its end as for any other."""
-        with self.store.transaction() as db:
-            cursor = db.execute(
-                "UPDATE quarantines SET status = ?, seen_at = ?, ended_at = NULL, "
-                "end_reason = NULL, release = NULL, released_at = NULL WHERE id = ? "
-                "AND status = ?",
-                (ACTIVE, utc_text(at), ident, DECLINED),
-            )
-            if cursor.rowcount != 1:
-                return None
-            row = db.execute("SELECT * FROM quarantines WHERE id = ?", (ident,)).fetchone()
-        return _row(row)
+        return self._update_one(
+            ident,
+            "UPDATE quarantines SET status = ?, seen_at = ?, ended_at = NULL, "
+            "end_reason = NULL, release = NULL, released_at = NULL WHERE id = ? "
+            "AND status = ?",
+            (ACTIVE, utc_text(at), ident, DECLINED),
+        )
 
     # -- in force: pending → active, and the periods a job's result says nothing -------------
 
@@ -320,15 +319,11 @@ class QuarantineStore:
     def activate(self, ident: int, *, at: datetime) -> Quarantine | None:
         """Mark a pending quarantine active (seen in force at *at*); ``None`` when it was not
         pending."""
-        with self.store.transaction() as db:
-            cursor = db.execute(
-                "UPDATE quarantines SET status = ?, seen_at = ? WHERE id = ? AND status = ?",
-                (ACTIVE, utc_text(at), ident, PENDING),
-            )
-            if cursor.rowcount != 1:
-                return None
-            row = db.execute("SELECT * FROM quarantines WHERE id = ?", (ident,)).fetchone()
-        return _row(row)
+        return self._update_one(
+            ident,
+            "UPDATE quarantines SET status = ?, seen_at = ? WHERE id = ? AND status = ?",
+            (ACTIVE, utc_text(at), ident, PENDING),
+        )
 
     def in_force(self, repo: str, *, at: datetime) -> bool:
         """True when some quarantine of *repo* may be in force at *at*: its file entry has not
@@ -356,12 +351,7 @@ class QuarantineStore:
 
     def releases(self, repo: str | None = None, *, state: str = RELEASE_NEEDED) -> list[Quarantine]:
         """Ended quarantines whose release is in *state*, oldest first."""
-        query = "SELECT * FROM quarantines WHERE release = ?"
-        params: list[object] = [state]
-        if repo is not None:
-            query += " AND repo = ?"
-            params.append(repo)
-        return [_row(row) for row in self.store.read(query + " ORDER BY ended_at, id", params)]
+        return self._select("release = ?", [state], repo, "ended_at, id")
 
     def claim_release(self, ident: int) -> bool:
         """Take a ``needed`` release to work on it (``opening``); False when someone else has."""
