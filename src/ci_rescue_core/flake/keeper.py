@@ -28,7 +28,7 @@ import logging
 import re
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from ci_rescue_core import incidents
 from ci_rescue_core.errors import RescueError
@@ -332,8 +332,3 @@ def release_sentence(quarantine: Quarantine) -> str:
     if quarantine.release_note:
         return f"; its entry stays in the quarantine file for now ({quarantine.release_note})"
     return "; its entry is removed from the quarantine file at the next sweep"
-
-
-def expiry(now: datetime, ttl_days: int) -> datetime:
-    """When a quarantine started at *now* with a TTL of *ttl_days* ends."""
-    return now + timedelta(days=ttl_days)
