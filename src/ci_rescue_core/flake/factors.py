@@ -19,6 +19,7 @@ import attrs
 from ci_rescue_core.flake.cells import Cell, Cells
 from ci_rescue_core.flake.model import Fit, sibling_log_ratio
 from ci_rescue_core.flake.params import PRIOR_FLAKY, ModelParams
+from ci_rescue_core.flake.verdict import probability
 
 BASE_ODDS = PRIOR_FLAKY / (1.0 - PRIOR_FLAKY)
 """Odds that an unexplained failure is a flake."""
@@ -67,9 +68,7 @@ def short(sha: str) -> str:
 
 def score_of(factors: Sequence[Factor]) -> float:
     """P(flake) from the base odds and *factors* (the same sum core's ``judge`` does)."""
-    log_odds = math.log(BASE_ODDS) + sum(math.log(f.bayes_factor) for f in factors)
-    log_odds = max(min(log_odds, 700.0), -700.0)
-    return 1.0 / (1.0 + math.exp(-log_odds))
+    return probability(math.log(BASE_ODDS) + sum(math.log(f.bayes_factor) for f in factors))
 
 
 def _clamp(p: float) -> float:

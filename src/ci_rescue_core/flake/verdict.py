@@ -34,6 +34,7 @@ __all__ = [
     "judge_job",
     "likelihood_ratio",
     "observations_in",
+    "probability",
 ]
 
 MAX_RATIO = 20.0
@@ -54,13 +55,19 @@ def likelihood_ratio(item: Evidence) -> float:
     return 1.0
 
 
+def probability(log_odds: float) -> float:
+    """The probability whose log-odds are *log_odds* (clamped so that ``exp`` cannot
+    overflow)."""
+    log_odds = max(min(log_odds, _LOG_ODDS_LIMIT), -_LOG_ODDS_LIMIT)
+    return 1.0 / (1.0 + math.exp(-log_odds))
+
+
 def flake_score(evidence: Sequence[Evidence], *, prior: float = PRIOR_FLAKY) -> float:
     """Posterior probability that the failure is flaky, in [0, 1]."""
     log_odds = math.log(prior / (1.0 - prior))
     for item in evidence:
         log_odds += math.log(likelihood_ratio(item))
-    log_odds = max(min(log_odds, _LOG_ODDS_LIMIT), -_LOG_ODDS_LIMIT)
-    return 1.0 / (1.0 + math.exp(-log_odds))
+    return probability(log_odds)
 
 
 def _strongest_first(evidence: Iterable[Evidence]) -> tuple[Evidence, ...]:
