@@ -38,10 +38,10 @@ def _judge(
     failure: TestFailure,
     history: PerTestHistory,
     policy: Policy,
+    params: ModelParams,
     now: datetime,
     job_passes: dict[str, list[Observation]],
 ) -> list[Evidence]:
-    params = ModelParams.from_policy(policy)
     run = job.run
     since = now - timedelta(days=params.window_days)
     observations = history.test_observations(
@@ -109,8 +109,9 @@ def rescue_flake_evidence(
     if not diagnosis.failures or not isinstance(history, PerTestHistory) or not job.run.head_sha:
         return []
     now = _now(job)
+    params = ModelParams.from_policy(policy)
     evidence: list[Evidence] = []
     job_passes: dict[str, list[Observation]] = {}
     for failure in diagnosis.failures[:MAX_TESTS]:
-        evidence.extend(_judge(job, failure, history, policy, now, job_passes))
+        evidence.extend(_judge(job, failure, history, policy, params, now, job_passes))
     return evidence
